@@ -1,0 +1,49 @@
+# Finds every third-party dependency once; system-package quirks are corrected in cmake/Fix*.cmake.
+find_package(Threads REQUIRED)
+find_package(MPI 3.1 REQUIRED COMPONENTS C)
+set_package_properties(MPI PROPERTIES TYPE REQUIRED PURPOSE "database and client ranks")
+
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+
+set(HDF5_PREFER_PARALLEL TRUE)
+find_package(HDF5 1.10 REQUIRED COMPONENTS C)
+if(NOT HDF5_IS_PARALLEL)
+  message(FATAL_ERROR "scalestudy needs a parallel HDF5 build (Debian: libhdf5-openmpi-dev); "
+                      "found a serial one at ${HDF5_INCLUDE_DIRS}")
+endif()
+set_package_properties(HDF5 PROPERTIES TYPE REQUIRED PURPOSE "results files, written collectively")
+
+find_package(yaml-cpp REQUIRED)
+find_package(CLI11 REQUIRED)
+
+# The project's scripts and tests use the system interpreter, which sees Debian's Python packages.
+if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+  set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python interpreter with h5py and numpy")
+endif()
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+if(SCALESTUDY_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(SCALESTUDY_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()
+
+set(SCALESTUDY_HAVE_TORCH OFF)
+if(SCALESTUDY_ENABLE_TORCH)
+  find_package(Torch QUIET)
+  if(Torch_FOUND)
+    set(SCALESTUDY_HAVE_TORCH ON)
+  endif()
+endif()
+add_feature_info(torch SCALESTUDY_HAVE_TORCH "TorchScript models and scripts on database ranks")
+
+set(SCALESTUDY_HAVE_KOKKOS OFF)
+if(SCALESTUDY_ENABLE_KOKKOS)
+  find_package(Kokkos QUIET)
+  if(Kokkos_FOUND)
+    include(FixDebianKokkos)
+    set(SCALESTUDY_HAVE_KOKKOS ON)
+  endif()
+endif()
+add_feature_info(kokkos SCALESTUDY_HAVE_KOKKOS "Kokkos implementations of the compute kernels")

@@ -1,0 +1,74 @@
+// Which world rank is a client and which a database shard, on which (real or virtual) node.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+namespace scalestudy::core {
+
+enum class Role { Client, Database };
+enum class Deployment { Standard, Colocated };
+
+/// "client" / "database".
+const char* role_name(Role role);
+
+/// Parses "standard" / "colocated". Throws ConfigError otherwise.
+Deployment parse_deployment(std::string_view name);
+
+/// What the layout is planned from: the job's shape and the point's layout parameters.
+struct LayoutRequest {
+  int world_size = 0;
+  /// Node of each world rank as MPI_COMM_TYPE_SHARED found it (ids 0..N-1 in order of each
+  /// node's lowest rank). Ignored when ranks_per_node > 0.
+  std::vector<int> real_node_of_rank;
+  /// > 0: virtual nodes of this many consecutive ranks (client ranks for standard; client and
+  /// database ranks for colocated).
+  int ranks_per_node = 0;
+  Deployment deployment = Deployment::Standard;
+  int db_nodes = 1;
+  bool db_nodes_explicit = false;  ///< colocated refuses an explicit db_nodes
+  int db_ranks_per_node = 1;
+};
+
+struct RankPlacement {
+  Role role;
+  int node;   ///< node id (virtual or real)
+  int index;  ///< client index (Client) or shard index (Database), both in world-rank order
+};
+
+/// The planned roles. Clients are numbered 0..C-1 and shards 0..D-1 in world-rank order.
+class Layout {
+ public:
+  Deployment deployment = Deployment::Standard;
+  bool virtual_nodes = false;
+  int node_count = 0;
+  std::vector<RankPlacement> ranks;  ///< by world rank
+  std::vector<int> client_ranks;     ///< world rank of each client
+  std::vector<int> shard_ranks;      ///< world rank of each shard
+
+  int world_size() const { return static_cast<int>(ranks.size()); }
+  int client_count() const { return static_cast<int>(client_ranks.size()); }
+  int shard_count() const { return static_cast<int>(shard_ranks.size()); }
+
+  /// Shards a client may send requests to: every shard (standard) or its node's (colocated).
+  std::span<const int> shards_of_client(int client) const;
+
+  /// Number of clients that may send requests to `shard` (what it waits for at shutdown).
+  int clients_of_shard(int shard) const;
+
+  /// The role map: one line per node (the first `max_nodes`, then a count of the rest).
+  std::string describe(const std::vector<std::string>& host_of_rank, int max_nodes = 16) const;
+
+ private:
+  friend Layout plan_layout(const LayoutRequest& request);
+  std::vector<int> all_shards_;
+  std::vector<std::vector<int>> shards_of_node_;
+  std::vector<int> clients_of_node_;
+};
+
+/// Plans roles for a job. Throws ConfigError, saying what to change, for any layout that
+/// cannot run: no client left, more database nodes than nodes, uneven virtual nodes, ...
+Layout plan_layout(const LayoutRequest& request);
+
+}  // namespace scalestudy::core

@@ -1,0 +1,32 @@
+// The table of built-in backends.
+#include "store/backend.hpp"
+
+#include "core/error.hpp"
+#include "store/mpi/mpi_backend.hpp"
+
+namespace scalestudy::store {
+
+const std::vector<Backend>& backends() {
+  static const std::vector<Backend> table = {mpi::backend()};
+  return table;
+}
+
+const Backend& find_backend(std::string_view name) {
+  std::string known;
+  for (const auto& backend : backends()) {
+    if (backend.name == name) return backend;
+    known += (known.empty() ? "" : ", ") + std::string(backend.name);
+  }
+  throw ConfigError("backend '" + std::string(name) + "' is not built into this scalestudy (" +
+                    known + ")");
+}
+
+std::vector<std::pair<int, int>> client_shards(const core::Layout& layout, int client) {
+  std::vector<std::pair<int, int>> out;
+  for (const int shard : layout.shards_of_client(client)) {
+    out.emplace_back(shard, layout.shard_ranks[static_cast<std::size_t>(shard)]);
+  }
+  return out;
+}
+
+}  // namespace scalestudy::store

@@ -1,0 +1,52 @@
+// Store backends picked by name: the client connection and what a database rank runs.
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/layout.hpp"
+#include "core/parameters.hpp"
+#include "store/store.hpp"
+
+namespace scalestudy::store {
+
+/// What a backend is built from. `comm` is the store communicator: a duplicate of the job's
+/// world with MPI_ERRORS_RETURN, made collectively before roles split.
+struct BackendContext {
+  const core::Parameters& params;
+  const core::Layout& layout;
+  MPI_Comm comm;
+  int world_rank;
+};
+
+/// What a database rank runs until its clients are done.
+class DatabaseRank {
+ public:
+  virtual ~DatabaseRank() = default;
+  /// Serves until every client of this shard has said goodbye.
+  virtual void serve() = 0;
+  virtual ShardCounters counters() const = 0;
+};
+
+struct Backend {
+  std::string_view name;
+  /// Client side: connects this client rank to the shards it may use.
+  std::unique_ptr<Store> (*connect)(const BackendContext&);
+  /// Database side: prepares this database rank to serve.
+  std::unique_ptr<DatabaseRank> (*start)(const BackendContext&);
+};
+
+/// Every backend built into this binary.
+const std::vector<Backend>& backends();
+
+/// The backend called `name`. Throws ConfigError listing the known ones.
+const Backend& find_backend(std::string_view name);
+
+/// The shards a client may use, in slot order, as (shard index, rank) pairs.
+std::vector<std::pair<int, int>> client_shards(const core::Layout& layout, int client);
+
+}  // namespace scalestudy::store

@@ -1,0 +1,323 @@
+// Database-rank progress loop of the mpi store.
+#include "store/mpi/mpi_server.hpp"
+
+#include <sched.h>
+
+#include <climits>
+#include <cstring>
+#include <new>
+
+#include "core/error.hpp"
+#include "core/mpi_check.hpp"
+#include "store/mpi/transport.hpp"
+
+namespace scalestudy::store::mpi {
+
+using protocol::ReplyHeader;
+using protocol::Request;
+using protocol::Status;
+
+namespace {
+/// Idle polls before yielding the core: keeps latency low on a dedicated core and lets
+/// oversubscribed ranks run.
+constexpr int kSpinsBeforeYield = 256;
+}  // namespace
+
+MpiServer::MpiServer(MPI_Comm comm, int shard, int expected_clients, std::uint64_t max_memory_bytes)
+    : comm_(comm),
+      shard_(shard),
+      expected_clients_(expected_clients),
+      table_(max_memory_bytes),
+      request_frame_(protocol::kMaxFrameBytes),
+      reply_frame_(protocol::kMaxFrameBytes) {
+  raw_requests_.fill(MPI_REQUEST_NULL);
+  MPI_Comm_rank(comm_, &world_rank_);
+  counters_.shard = shard_;
+  counters_.world_rank = world_rank_;
+  counters_.max_memory_bytes = max_memory_bytes;
+}
+
+MpiServer::~MpiServer() { release_requests(); }
+
+void MpiServer::release_requests() {
+  for (auto& request : raw_requests_) {
+    if (request == MPI_REQUEST_NULL) continue;
+    // Persistent receives still posted at shutdown: cancel, complete, free.
+    MPI_Cancel(&request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    MPI_Request_free(&request);
+  }
+  raw_active_ = false;
+}
+
+ShardCounters MpiServer::counters() const {
+  ShardCounters c = counters_;
+  c.keys = table_.size();
+  c.memory_bytes = table_.memory_bytes();
+  c.peak_memory_bytes = table_.peak_memory_bytes();
+  return c;
+}
+
+void MpiServer::serve() {
+  int idle = 0;
+  while (goodbyes_ < expected_clients_) {
+    bool progressed = poll_requests();
+    if (raw_active_) progressed = poll_raw() || progressed;
+    if (progressed) {
+      idle = 0;
+    } else if (++idle >= kSpinsBeforeYield) {
+      sched_yield();
+      idle = 0;
+    }
+  }
+  release_requests();
+}
+
+bool MpiServer::poll_requests() {
+  // A matched probe gives the frame's size before it is received: an oversized message is
+  // never received into the frame buffer (Open MPI's single-copy path would write past it).
+  int found = 0;
+  MPI_Message message = MPI_MESSAGE_NULL;
+  MPI_Status status;
+  core::mpi_call(MPI_Improbe(MPI_ANY_SOURCE, tags::kRequest, comm_, &found, &message, &status),
+                 "MPI_Improbe(requests)");
+  if (!found) return false;
+  int count = 0;
+  MPI_Get_count(&status, MPI_BYTE, &count);
+  const int source = status.MPI_SOURCE;
+  if (count < 0 || static_cast<std::size_t>(count) > request_frame_.size()) {
+    // MPI cannot drop a message: take it off the queue, then refuse it.
+    std::vector<std::byte> oversized(count > 0 ? static_cast<std::size_t>(count) : 0);
+    core::mpi_call(MPI_Mrecv(oversized.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE),
+                   "MPI_Mrecv(oversized request)");
+    ++counters_.requests;
+    reply_error(source, Request{}, Status::BadRequest,
+                "request frame of " + std::to_string(count) + " bytes is longer than " +
+                    std::to_string(request_frame_.size()) + ", the largest a client sends");
+    return true;
+  }
+  core::mpi_call(MPI_Mrecv(request_frame_.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE),
+                 "MPI_Mrecv(request)");
+  handle_frame(std::span<const std::byte>(request_frame_.data(), static_cast<std::size_t>(count)),
+               source);
+  return true;
+}
+
+bool MpiServer::poll_raw() {
+  int index = MPI_UNDEFINED;
+  int done = 0;
+  MPI_Status status;
+  core::mpi_call(MPI_Testany(kRawSlots, raw_requests_.data(), &index, &done, &status),
+                 "MPI_Testany(raw baseline)");
+  if (!done || index == MPI_UNDEFINED) return false;
+  if (index == kRawPutSlot) {
+    core::mpi_call(MPI_Send(&raw_byte_, 1, MPI_BYTE, status.MPI_SOURCE, tags::kRawReply, comm_),
+                   "MPI_Send(raw put reply)");
+  } else {
+    core::mpi_call(MPI_Send(raw_buffer_.data(), static_cast<int>(raw_bytes_), MPI_BYTE,
+                            status.MPI_SOURCE, tags::kRawReply, comm_),
+                   "MPI_Send(raw get reply)");
+  }
+  core::mpi_call(MPI_Start(&raw_requests_[static_cast<std::size_t>(index)]), "MPI_Start(raw)");
+  return true;
+}
+
+void MpiServer::handle_frame(std::span<const std::byte> frame, int source) {
+  ++counters_.requests;
+  Request request;
+  try {
+    request = protocol::decode_request(frame);
+  } catch (const StoreError& error) {
+    // Answer on the channel the frame names if its header is readable, else channel 0.
+    Request partial;
+    if (frame.size() >= sizeof(protocol::RequestHeader)) {
+      std::memcpy(&partial.header, frame.data(), sizeof(protocol::RequestHeader));
+      if (partial.header.channel >= tags::kMaxChannels) partial.header.channel = 0;
+    }
+    reply_error(source, partial, Status::BadRequest, error.what());
+    return;
+  }
+  ++counters_.requests_by_op[request.header.op];
+  try {
+    handle_request(request, source);
+  } catch (const std::bad_alloc&) {
+    reply_error(source, request, Status::OutOfMemory,
+                "the database rank could not allocate memory for the request");
+  } catch (const StoreError& error) {
+    reply_error(source, request, Status::BadRequest, error.what());
+  }
+}
+
+void MpiServer::handle_request(const Request& request, int source) {
+  ReplyHeader ok;
+  ok.request_id = request.header.request_id;
+  const int channel = request.header.channel;
+  if (channel >= tags::kMaxChannels) throw StoreError("channel out of range");
+  switch (request.op()) {
+    case Op::Hello:
+      if (request.header.value != protocol::kVersion) {
+        reply_error(source, request, Status::BadRequest,
+                    "client speaks protocol " + std::to_string(request.header.value) +
+                        ", this database rank speaks " + std::to_string(protocol::kVersion) +
+                        ": rebuild both from the same scalestudy");
+        return;
+      }
+      ok.value = request_frame_.size();
+      reply(source, channel, ok);
+      return;
+    case Op::Goodbye:
+      ++goodbyes_;  // no reply: the client is gone
+      return;
+    case Op::PutTensor:
+      put(request, source);
+      return;
+    case Op::GetTensor:
+    case Op::UnpackTensor:
+      read(request, source);
+      return;
+    case Op::DeleteTensor:
+      if (!table_.erase(request.key)) {
+        reply_error(source, request, Status::UnknownKey, "no tensor under this key");
+        return;
+      }
+      reply(source, channel, ok);
+      return;
+    case Op::TensorExists:
+      ok.value = table_.find(request.key) != nullptr ? 1 : 0;
+      reply(source, channel, ok);
+      return;
+    case Op::Info: {
+      const ShardCounters snapshot = counters();
+      reply(source, channel, ok, {}, {},
+            std::span<const std::byte>(reinterpret_cast<const std::byte*>(&snapshot),
+                                       sizeof(snapshot)));
+      return;
+    }
+    case Op::RawBegin:
+      raw_begin(request, source);
+      return;
+  }
+  reply_error(source, request, Status::BadRequest, "operation not served by the mpi store");
+}
+
+void MpiServer::put(const Request& request, int source) {
+  const auto dtype = dtype_from_code(request.header.dtype);
+  if (!dtype) {
+    reply_error(source, request, Status::BadRequest,
+                "unknown dtype code " + std::to_string(request.header.dtype));
+    return;
+  }
+  const std::uint64_t bytes = tensor_bytes(request.dims(), *dtype);
+  if (request.header.payload_bytes != bytes) {
+    reply_error(source, request, Status::BadRequest,
+                "payload of " + std::to_string(request.header.payload_bytes) +
+                    " bytes for a tensor of " + std::to_string(bytes) + " bytes");
+    return;
+  }
+  std::string error;
+  StoredTensor* tensor = table_.reserve(request.key, *dtype, request.dims(), bytes, error);
+  if (tensor == nullptr) {
+    reply_error(source, request, Status::OutOfMemory, error);
+    return;
+  }
+  ReplyHeader ok;
+  ok.request_id = request.header.request_id;
+  if (request.has_inline_payload() || bytes == 0) {
+    if (bytes > 0) std::memcpy(tensor->data.data(), request.inline_payload.data(), bytes);
+    reply(source, request.header.channel, ok);
+  } else {
+    ok.status = static_cast<std::uint8_t>(Status::Continue);
+    reply(source, request.header.channel, ok);
+    recv_bytes(comm_, tensor->data.data(), bytes, source, tags::payload(request.header.channel));
+  }
+  counters_.bytes_in += bytes;
+}
+
+void MpiServer::read(const Request& request, int source) {
+  const StoredTensor* tensor = table_.find(request.key);
+  if (tensor == nullptr) {
+    reply_error(source, request, Status::UnknownKey, "no tensor under this key");
+    return;
+  }
+  if (request.op() == Op::UnpackTensor) {
+    const auto dtype = dtype_from_code(request.header.dtype);
+    if (!dtype || *dtype != tensor->dtype || request.header.payload_bytes != tensor->bytes) {
+      const std::string wanted =
+          dtype ? std::string(dtype_name(*dtype)) + " " + dims_text(request.dims())
+                : "dtype code " + std::to_string(request.header.dtype);
+      reply_error(source, request, Status::Mismatch,
+                  "stored tensor is " + std::string(dtype_name(tensor->dtype)) + " " +
+                      dims_text(tensor->shape()) + " (" + std::to_string(tensor->bytes) +
+                      " bytes) but the buffer is " + wanted + " (" +
+                      std::to_string(request.header.payload_bytes) + " bytes)");
+      return;
+    }
+  }
+  ReplyHeader ok;
+  ok.request_id = request.header.request_id;
+  ok.dtype = static_cast<std::uint8_t>(tensor->dtype);
+  ok.payload_bytes = tensor->bytes;
+  const std::span<const std::byte> data(tensor->data.data(), tensor->bytes);
+  const bool fits_inline =
+      tensor->bytes <= request.header.value && tensor->bytes <= protocol::kMaxInlineBytes;
+  if (fits_inline) {
+    ok.flags = protocol::kInlinePayload;
+    reply(source, request.header.channel, ok, tensor->shape(), {}, data);
+  } else {
+    reply(source, request.header.channel, ok, tensor->shape());
+    send_bytes(comm_, data.data(), data.size(), source, tags::payload(request.header.channel));
+  }
+  counters_.bytes_out += tensor->bytes;
+}
+
+void MpiServer::raw_begin(const Request& request, int source) {
+  const std::uint64_t bytes = request.header.payload_bytes;
+  if (bytes > static_cast<std::uint64_t>(INT_MAX)) {
+    reply_error(source, request, Status::BadRequest,
+                "the raw MPI baseline sends single messages of at most 2 GiB");
+    return;
+  }
+  if (raw_active_ && bytes != raw_bytes_) {
+    reply_error(source, request, Status::BadRequest,
+                "raw baseline already runs with " + std::to_string(raw_bytes_) +
+                    "-byte messages; every client of a shard must use the same size");
+    return;
+  }
+  if (!raw_active_) {
+    raw_buffer_ = AlignedBuffer(bytes);
+    if (bytes > 0) std::memset(raw_buffer_.data(), 0, bytes);  // fault pages in now, not timed
+    raw_bytes_ = bytes;
+    const int count = static_cast<int>(bytes);
+    core::mpi_call(MPI_Recv_init(raw_buffer_.data(), count, MPI_BYTE, MPI_ANY_SOURCE, tags::kRawPut,
+                                 comm_, &raw_requests_[kRawPutSlot]),
+                   "MPI_Recv_init(raw put)");
+    core::mpi_call(MPI_Recv_init(&raw_byte_, 1, MPI_BYTE, MPI_ANY_SOURCE, tags::kRawGet, comm_,
+                                 &raw_requests_[kRawGetSlot]),
+                   "MPI_Recv_init(raw get)");
+    core::mpi_call(MPI_Start(&raw_requests_[kRawPutSlot]), "MPI_Start(raw put)");
+    core::mpi_call(MPI_Start(&raw_requests_[kRawGetSlot]), "MPI_Start(raw get)");
+    raw_active_ = true;
+  }
+  ReplyHeader ok;
+  ok.request_id = request.header.request_id;
+  reply(source, request.header.channel, ok);
+}
+
+void MpiServer::reply(int dest, int channel, ReplyHeader header, Dims dims, std::string_view text,
+                      std::span<const std::byte> inline_payload) {
+  const std::size_t size = protocol::encode_reply(reply_frame_, header, dims, text, inline_payload);
+  core::mpi_call(MPI_Send(reply_frame_.data(), static_cast<int>(size), MPI_BYTE, dest,
+                          tags::reply(channel), comm_),
+                 "MPI_Send(reply)");
+}
+
+void MpiServer::reply_error(int dest, const Request& request, Status status,
+                            std::string_view message) {
+  ++counters_.errors;
+  ReplyHeader header;
+  header.status = static_cast<std::uint8_t>(status);
+  header.request_id = request.header.request_id;
+  reply(dest, request.header.channel, header, {}, message);
+}
+
+}  // namespace scalestudy::store::mpi

@@ -1,0 +1,33 @@
+// MPI tags of the mpi store and chunked byte transfers (MPI counts are int: >2 GiB goes in pieces).
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace scalestudy::store::mpi {
+
+namespace tags {
+inline constexpr int kRequest = 1;   ///< client -> database: request frames
+inline constexpr int kRawPut = 2;    ///< client -> database: raw baseline payload
+inline constexpr int kRawGet = 3;    ///< client -> database: raw baseline 1-byte request
+inline constexpr int kRawReply = 4;  ///< database -> client: raw baseline reply
+inline constexpr int kChannelBase = 16;
+inline constexpr int kMaxChannels = 1024;
+/// database -> client reply frames of one client channel
+inline constexpr int reply(int channel) { return kChannelBase + 2 * channel; }
+/// bulk payloads of one client channel, in either direction
+inline constexpr int payload(int channel) { return kChannelBase + 2 * channel + 1; }
+}  // namespace tags
+
+/// Largest piece of a payload sent as one MPI message.
+inline constexpr std::uint64_t kChunkBytes = std::uint64_t{1} << 30;
+
+/// Sends `bytes` bytes as ceil(bytes / kChunkBytes) messages (none for 0 bytes).
+void send_bytes(MPI_Comm comm, const std::byte* data, std::uint64_t bytes, int dest, int tag);
+
+/// Receives what send_bytes sent, straight into `data`.
+void recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag);
+
+}  // namespace scalestudy::store::mpi

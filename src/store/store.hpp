@@ -1,0 +1,79 @@
+// The Store interface: the SmartRedis-like verbs workloads call, whatever the backend.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/tensor.hpp"
+
+namespace scalestudy::store {
+
+/// Request kinds a database rank counts (index of ShardCounters::requests_by_op).
+enum class Op : std::uint8_t {
+  Hello = 1,
+  Goodbye = 2,
+  PutTensor = 3,
+  GetTensor = 4,
+  UnpackTensor = 5,
+  DeleteTensor = 6,
+  TensorExists = 7,
+  Info = 8,
+  RawBegin = 9,
+};
+inline constexpr std::size_t kOpCount = 10;  ///< codes 0..9 (0 unused)
+
+/// "put_tensor", ...
+const char* op_name(Op op);
+
+/// What a database rank has done so far (the `info` verb, and the results file's /database).
+struct ShardCounters {
+  std::int32_t shard = -1;
+  std::int32_t world_rank = -1;
+  std::uint64_t keys = 0;
+  std::uint64_t memory_bytes = 0;       ///< tensor memory held now
+  std::uint64_t peak_memory_bytes = 0;  ///< most tensor memory held at once
+  std::uint64_t max_memory_bytes = 0;   ///< db_max_memory (0: no limit)
+  std::uint64_t requests = 0;
+  std::uint64_t errors = 0;  ///< requests answered with an error
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::array<std::uint64_t, kOpCount> requests_by_op{};
+};
+
+/// A client's connection to the database. Not thread-safe: one Store per client thread.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Stores a copy of the tensor at `data` under `key`, replacing what was there.
+  /// Throws StoreError (e.g. out of memory under db_max_memory) naming op, key and shard.
+  virtual void put_tensor(std::string_view key, const void* data, Dims dims, DType dtype) = 0;
+
+  /// Copies the tensor under `key` into `out`, which holds `dims` elements of `dtype`. The
+  /// stored tensor must have the same dtype and element count (its shape may differ, as in
+  /// SmartRedis' contiguous unpack). Throws StoreError on an unknown key or a mismatch.
+  virtual void unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype) = 0;
+
+  /// Returns a copy of the tensor under `key`. Throws StoreError on an unknown key.
+  virtual Tensor get_tensor(std::string_view key) = 0;
+
+  /// Removes `key`. Throws StoreError if it does not exist.
+  virtual void delete_tensor(std::string_view key) = 0;
+
+  /// Whether `key` holds a tensor.
+  virtual bool tensor_exists(std::string_view key) = 0;
+
+  /// Checks tensor_exists up to `tries` times, sleeping `interval_ms` in between.
+  virtual bool poll_key(std::string_view key, int interval_ms, int tries);
+
+  /// Counters of every shard this client may use.
+  virtual std::vector<ShardCounters> info() = 0;
+
+  /// Index (in the job's shard numbering) of the shard that holds `key` for this client.
+  virtual int shard_of(std::string_view key) const = 0;
+};
+
+}  // namespace scalestudy::store

@@ -1,0 +1,27 @@
+// The physical limit: the throughput loop's message sizes over plain MPI_Send/MPI_Recv.
+#pragma once
+
+#include <vector>
+
+#include "store/store.hpp"
+#include "workloads/workload.hpp"
+
+namespace scalestudy::workloads {
+
+/// Only the raw exchange (raw_put_tensor, raw_unpack_tensor), against the database rank that
+/// holds the client's throughput key.
+class MpiBaseline final : public Workload {
+ public:
+  void validate(const core::Parameters& params) const override;
+  void run(WorkloadContext& context) const override;
+};
+
+/// Times warmup + iterations raw exchanges of `data.size()` floats with the database rank that
+/// holds `key`, recording raw_put_tensor, raw_unpack_tensor and raw_loop_time.
+void run_raw_loop(WorkloadContext& context, store::Store& store, std::string_view key,
+                  const std::vector<float>& data, std::vector<float>& result);
+
+/// Throughput and baseline need whole float32 elements: tensor_bytes % 4 == 0.
+void validate_tensor_bytes(const core::Parameters& params);
+
+}  // namespace scalestudy::workloads

@@ -1,0 +1,203 @@
+// One point from start to results file.
+#include "workloads/run_point.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "core/build_info.hpp"
+#include "core/error.hpp"
+#include "core/layout.hpp"
+#include "core/mpi_check.hpp"
+#include "core/mpi_runtime.hpp"
+#include "core/provenance.hpp"
+#include "report/statistics.hpp"
+#include "results/point_writer.hpp"
+#include "store/backend.hpp"
+#include "workloads/workload.hpp"
+
+namespace scalestudy::workloads {
+namespace {
+
+/// A string every rank agrees on: rank 0's.
+std::string broadcast_string(std::string text, MPI_Comm comm) {
+  int length = static_cast<int>(text.size());
+  core::check_mpi(MPI_Bcast(&length, 1, MPI_INT, 0, comm), "MPI_Bcast");
+  text.resize(static_cast<std::size_t>(length));
+  core::check_mpi(MPI_Bcast(text.data(), length, MPI_CHAR, 0, comm), "MPI_Bcast");
+  return text;
+}
+
+core::Layout plan(const core::Parameters& params, MPI_Comm world) {
+  core::LayoutRequest request;
+  MPI_Comm_size(world, &request.world_size);
+  request.real_node_of_rank = core::discover_nodes(world);
+  request.ranks_per_node = static_cast<int>(params.integer("ranks_per_node"));
+  request.deployment = core::parse_deployment(params.text("deployment"));
+  request.db_nodes = static_cast<int>(params.integer("db_nodes"));
+  request.db_nodes_explicit = params.is_explicit("db_nodes");
+  request.db_ranks_per_node = static_cast<int>(params.integer("db_ranks_per_node"));
+  return core::plan_layout(request);
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> named_counters(const store::ShardCounters& c) {
+  std::vector<std::pair<std::string, std::uint64_t>> out = {
+      {"requests", c.requests},
+      {"errors", c.errors},
+      {"keys", c.keys},
+      {"memory_bytes", c.memory_bytes},
+      {"peak_memory_bytes", c.peak_memory_bytes},
+      {"max_memory_bytes", c.max_memory_bytes},
+      {"bytes_in", c.bytes_in},
+      {"bytes_out", c.bytes_out},
+  };
+  for (std::size_t op = 1; op < store::kOpCount; ++op) {
+    out.emplace_back(std::string("requests_") + store::op_name(static_cast<store::Op>(op)),
+                     c.requests_by_op[op]);
+  }
+  return out;
+}
+
+/// Rank 0 of `clients` prints, per operation of its own recorder, the statistics of every
+/// client's non-warm-up samples. Collective over `clients`.
+void print_summary(const results::TimingRecorder& recorder, MPI_Comm clients) {
+  int rank = 0;
+  MPI_Comm_rank(clients, &rank);
+  int size = 0;
+  MPI_Comm_size(clients, &size);
+  std::string names;
+  for (const auto& s : recorder.series()) names += s.name + '\n';
+  names = broadcast_string(names, clients);
+  if (rank == 0) {
+    std::printf("%-20s %8s %12s %12s %12s %12s %14s\n", "operation", "samples", "p50 [us]",
+                "mean [us]", "p99 [us]", "max [us]", "p50 bandwidth");
+  }
+  std::size_t start = 0;
+  while (start < names.size()) {
+    const std::size_t end = names.find('\n', start);
+    const std::string name = names.substr(start, end - start);
+    start = end + 1;
+    std::vector<double> mine;
+    std::uint64_t bytes = 0;
+    for (const auto& s : recorder.series()) {
+      if (s.name != name) continue;
+      bytes = s.bytes;
+      for (std::size_t i = 0; i < s.seconds.size(); ++i) {
+        if (!s.warmup[i] && !s.failed[i]) mine.push_back(s.seconds[i]);
+      }
+    }
+    int count = static_cast<int>(mine.size());
+    std::vector<int> counts(static_cast<std::size_t>(size));
+    core::check_mpi(MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, clients),
+                    "MPI_Gather(summary counts)");
+    std::vector<int> offsets(static_cast<std::size_t>(size), 0);
+    int total = 0;
+    for (int r = 0; r < size; ++r) {
+      offsets[static_cast<std::size_t>(r)] = total;
+      total += counts[static_cast<std::size_t>(r)];
+    }
+    std::vector<double> all(rank == 0 ? static_cast<std::size_t>(total) : 0);
+    core::check_mpi(MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(),
+                                offsets.data(), MPI_DOUBLE, 0, clients),
+                    "MPI_Gatherv(summary samples)");
+    if (rank != 0) continue;
+    const report::Summary s = report::summarize(std::move(all));
+    char bandwidth[32] = "";
+    if (bytes > 0 && s.p50 > 0) {
+      std::snprintf(bandwidth, sizeof(bandwidth), "%.3f GB/s",
+                    static_cast<double>(bytes) / s.p50 / 1e9);
+    }
+    std::printf("%-20s %8zu %12.2f %12.2f %12.2f %12.2f %14s\n", name.c_str(), s.n, s.p50 * 1e6,
+                s.mean * 1e6, s.p99 * 1e6, s.max * 1e6, bandwidth);
+  }
+  if (rank == 0) std::fflush(stdout);
+}
+
+}  // namespace
+
+void run_point(const core::Parameters& params, const std::string& command_line) {
+  MPI_Comm world = MPI_COMM_WORLD;
+  int world_rank = 0;
+  MPI_Comm_rank(world, &world_rank);
+  const std::string start_time = broadcast_string(core::utc_timestamp(), world);
+
+  // Everything that can make the point impossible is checked here, identically on every rank.
+  const core::Layout layout = plan(params, world);
+  const store::Backend& backend = store::find_backend(params.text("backend"));
+  const auto workload = make_workload(params.text("workload"));
+  workload->validate(params);
+
+  const auto hosts = core::allgather_strings(world, core::hostname());
+  if (world_rank == 0) {
+    std::printf("%s", layout.describe(hosts).c_str());
+    std::fflush(stdout);
+  }
+
+  const core::RankPlacement& me = layout.ranks[static_cast<std::size_t>(world_rank)];
+  MPI_Comm store_comm = core::duplicate_checked(world);
+  MPI_Comm role_comm = MPI_COMM_NULL;
+  core::check_mpi(
+      MPI_Comm_split(world, me.role == core::Role::Client ? 0 : 1, world_rank, &role_comm),
+      "MPI_Comm_split(roles)");
+  MPI_Comm_set_errhandler(role_comm, MPI_ERRORS_RETURN);
+
+  const store::BackendContext backend_context{params, layout, store_comm, world_rank};
+  results::TimingRecorder recorder;
+  std::optional<store::ShardCounters> counters;
+  if (me.role == core::Role::Database) {
+    auto database = backend.start(backend_context);
+    database->serve();
+    counters = database->counters();
+  } else {
+    WorkloadContext context{params,   layout,    backend, backend_context,
+                            me.index, role_comm, recorder};
+    workload->run(context);
+  }
+  const std::string end_time = broadcast_string(core::utc_timestamp(), world);
+
+  results::PointRecord record;
+  for (const auto& [name, entry] : params.entries())
+    record.parameters.push_back({name, entry.value});
+  const core::BuildInfo& build = core::build_info();
+  record.provenance = {
+      {"scalestudy_version", std::string(build.version)},
+      {"git_sha", std::string(build.git_sha)},
+      {"git_dirty", build.git_dirty},
+      {"compiler", std::string(build.compiler)},
+      {"build_type", std::string(build.build_type)},
+      {"mpi_library", core::mpi_library_version()},
+      {"command_line", command_line},
+      {"start_time", start_time},
+      {"end_time", end_time},
+      {"job_id", core::batch_job_id()},
+      {"world_size", std::int64_t{layout.world_size()}},
+      {"n_clients", std::int64_t{layout.client_count()}},
+      {"n_database_ranks", std::int64_t{layout.shard_count()}},
+      {"n_nodes", std::int64_t{layout.node_count}},
+      {"virtual_nodes", layout.virtual_nodes},
+      {"parameters_yaml", params.to_yaml()},
+  };
+  record.rank.world_rank = world_rank;
+  record.rank.role = core::role_name(me.role);
+  record.rank.node = me.node;
+  record.rank.hostname = hosts[static_cast<std::size_t>(world_rank)];
+  record.rank.cpus = core::cpu_affinity();
+  record.rank.client_index = me.role == core::Role::Client ? me.index : -1;
+  record.rank.shard = me.role == core::Role::Database ? me.index : -1;
+  record.rank.peak_rss_bytes = core::peak_rss_bytes();
+  if (me.role == core::Role::Client) record.timings = &recorder;
+  if (counters) record.counters = named_counters(*counters);
+  const std::string& output = params.text("output");
+  results::write_point_file(world, output, record);
+
+  if (me.role == core::Role::Client) print_summary(recorder, role_comm);
+  if (world_rank == 0) {
+    std::printf("results: %s\n", output.c_str());
+    std::fflush(stdout);
+  }
+  MPI_Comm_free(&role_comm);
+  MPI_Comm_free(&store_comm);
+}
+
+}  // namespace scalestudy::workloads

@@ -1,0 +1,30 @@
+// The table of built-in workloads.
+#include "workloads/workload.hpp"
+
+#include <string>
+
+#include "core/error.hpp"
+#include "workloads/mpi_baseline.hpp"
+#include "workloads/throughput.hpp"
+
+namespace scalestudy::workloads {
+
+const std::vector<WorkloadEntry>& workloads() {
+  static const std::vector<WorkloadEntry> table = {
+      {"throughput", [] { return std::unique_ptr<Workload>(new Throughput()); }},
+      {"mpi_baseline", [] { return std::unique_ptr<Workload>(new MpiBaseline()); }},
+  };
+  return table;
+}
+
+std::unique_ptr<Workload> make_workload(std::string_view name) {
+  std::string known;
+  for (const auto& entry : workloads()) {
+    if (entry.name == name) return entry.make();
+    known += (known.empty() ? "" : ", ") + std::string(entry.name);
+  }
+  throw ConfigError("workload '" + std::string(name) + "' is not built into this scalestudy (" +
+                    known + ")");
+}
+
+}  // namespace scalestudy::workloads

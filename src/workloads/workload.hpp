@@ -1,0 +1,55 @@
+// The Workload interface (a client rank's timed loop) and the table of built-in workloads.
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "core/layout.hpp"
+#include "core/parameters.hpp"
+#include "results/timing_recorder.hpp"
+#include "store/backend.hpp"
+
+namespace scalestudy::workloads {
+
+/// Everything a client loop may use.
+struct WorkloadContext {
+  const core::Parameters& params;
+  const core::Layout& layout;
+  const store::Backend& backend;
+  const store::BackendContext& backend_context;
+  int client;        ///< this client's index (0..clients-1)
+  MPI_Comm clients;  ///< the client ranks only, for barriers
+  results::TimingRecorder& recorder;
+};
+
+class Workload {
+ public:
+  virtual ~Workload() = default;
+
+  /// Checks the parameters before anything starts, identically on every rank.
+  /// Throws ConfigError saying what to change.
+  virtual void validate(const core::Parameters& params) const = 0;
+
+  /// Runs this client's loop: connects to the store, records every timed operation, and
+  /// disconnects (which lets the database ranks shut down). Collective over `clients`.
+  virtual void run(WorkloadContext& context) const = 0;
+};
+
+struct WorkloadEntry {
+  std::string_view name;
+  std::unique_ptr<Workload> (*make)();
+};
+
+/// Every built-in workload.
+const std::vector<WorkloadEntry>& workloads();
+
+/// The workload called `name`. Throws ConfigError listing the known ones.
+std::unique_ptr<Workload> make_workload(std::string_view name);
+
+/// Seconds on the MPI wall clock (MPI_Wtime), the clock every sample is taken with.
+inline double now() { return MPI_Wtime(); }
+
+}  // namespace scalestudy::workloads

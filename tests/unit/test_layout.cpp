@@ -1,0 +1,166 @@
+// Role planning for both deployments, real and virtual nodes, and every rejected layout.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/layout.hpp"
+
+namespace scalestudy::core {
+namespace {
+
+LayoutRequest virtual_request(int world, int per_node, Deployment deployment, int db_nodes,
+                              int db_per_node) {
+  LayoutRequest r;
+  r.world_size = world;
+  r.ranks_per_node = per_node;
+  r.deployment = deployment;
+  r.db_nodes = db_nodes;
+  r.db_ranks_per_node = db_per_node;
+  return r;
+}
+
+std::vector<int> roles_of(const Layout& layout, Role role) {
+  std::vector<int> ranks;
+  for (int r = 0; r < layout.world_size(); ++r) {
+    if (layout.ranks[static_cast<std::size_t>(r)].role == role) ranks.push_back(r);
+  }
+  return ranks;
+}
+
+std::vector<int> nodes_of(const Layout& layout) {
+  std::vector<int> nodes;
+  for (const auto& p : layout.ranks) nodes.push_back(p.node);
+  return nodes;
+}
+
+std::vector<int> to_vector(std::span<const int> s) { return {s.begin(), s.end()}; }
+
+std::string error_of(const LayoutRequest& request) {
+  try {
+    plan_layout(request);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+TEST(Layout, StandardVirtualNodesPutDatabaseRanksLast) {
+  const Layout l = plan_layout(virtual_request(5, 2, Deployment::Standard, 1, 1));
+  EXPECT_TRUE(l.virtual_nodes);
+  EXPECT_EQ(l.node_count, 3);
+  EXPECT_EQ(roles_of(l, Role::Client), (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(l.shard_ranks, (std::vector<int>{4}));
+  EXPECT_EQ(nodes_of(l), (std::vector<int>{0, 0, 1, 1, 2}));
+  EXPECT_EQ(l.clients_of_shard(0), 4);
+  for (int c = 0; c < 4; ++c) EXPECT_EQ(to_vector(l.shards_of_client(c)), (std::vector<int>{0}));
+  EXPECT_EQ(l.ranks[3].index, 3);
+  EXPECT_EQ(l.ranks[4].index, 0);
+}
+
+TEST(Layout, StandardWithSeveralDatabaseNodesAndRanks) {
+  const Layout l = plan_layout(virtual_request(8, 2, Deployment::Standard, 2, 2));
+  EXPECT_EQ(l.node_count, 4);
+  EXPECT_EQ(l.client_ranks, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(l.shard_ranks, (std::vector<int>{4, 5, 6, 7}));
+  EXPECT_EQ(nodes_of(l), (std::vector<int>{0, 0, 1, 1, 2, 2, 3, 3}));
+  EXPECT_EQ(to_vector(l.shards_of_client(2)), (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(l.clients_of_shard(3), 4);
+}
+
+TEST(Layout, ColocatedVirtualNodesKeepClientsOnTheirNode) {
+  const Layout l = plan_layout(virtual_request(6, 3, Deployment::Colocated, 1, 1));
+  EXPECT_EQ(l.node_count, 2);
+  EXPECT_EQ(l.client_ranks, (std::vector<int>{0, 1, 3, 4}));
+  EXPECT_EQ(l.shard_ranks, (std::vector<int>{2, 5}));
+  EXPECT_EQ(to_vector(l.shards_of_client(0)), (std::vector<int>{0}));
+  EXPECT_EQ(to_vector(l.shards_of_client(1)), (std::vector<int>{0}));
+  EXPECT_EQ(to_vector(l.shards_of_client(2)), (std::vector<int>{1}));
+  EXPECT_EQ(l.clients_of_shard(0), 2);
+  EXPECT_EQ(l.clients_of_shard(1), 2);
+}
+
+TEST(Layout, ColocatedWithTwoDatabaseRanksPerNode) {
+  const Layout l = plan_layout(virtual_request(8, 4, Deployment::Colocated, 1, 2));
+  EXPECT_EQ(l.shard_ranks, (std::vector<int>{2, 3, 6, 7}));
+  EXPECT_EQ(to_vector(l.shards_of_client(3)), (std::vector<int>{2, 3}));
+}
+
+TEST(Layout, ColocatedRealNodesWithRoundRobinPlacement) {
+  LayoutRequest r;
+  r.world_size = 6;
+  r.real_node_of_rank = {0, 1, 0, 1, 0, 1};  // mpirun --map-by node
+  r.deployment = Deployment::Colocated;
+  const Layout l = plan_layout(r);
+  EXPECT_FALSE(l.virtual_nodes);
+  EXPECT_EQ(l.shard_ranks, (std::vector<int>{4, 5}));
+  EXPECT_EQ(l.client_ranks, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(to_vector(l.shards_of_client(0)), (std::vector<int>{0}));  // rank 0, node 0
+  EXPECT_EQ(to_vector(l.shards_of_client(1)), (std::vector<int>{1}));  // rank 1, node 1
+}
+
+TEST(Layout, StandardRealNodes) {
+  LayoutRequest r;
+  r.world_size = 5;
+  r.real_node_of_rank = {0, 0, 1, 1, 2};
+  const Layout l = plan_layout(r);
+  EXPECT_EQ(l.shard_ranks, (std::vector<int>{4}));
+  EXPECT_EQ(l.node_count, 3);
+}
+
+TEST(Layout, DescribeListsEveryNode) {
+  const Layout l = plan_layout(virtual_request(5, 2, Deployment::Standard, 1, 1));
+  const std::string text = l.describe({"h0", "h0", "h1", "h1", "h2"});
+  EXPECT_NE(text.find("standard, 5 ranks on 3 virtual nodes: 4 clients, 1 database rank"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("node 1 (h1): clients on ranks 2-3"), std::string::npos) << text;
+  EXPECT_NE(text.find("node 2 (h2): database shards 0 on ranks 4"), std::string::npos) << text;
+  const std::string cut = l.describe({}, 1);
+  EXPECT_NE(cut.find("... 2 more nodes"), std::string::npos) << cut;
+}
+
+struct Rejected {
+  const char* name;
+  LayoutRequest request;
+  const char* phrase;
+};
+
+TEST(Layout, RejectsImpossibleLayoutsSayingWhatToChange) {
+  LayoutRequest one_rank = virtual_request(1, 1, Deployment::Standard, 1, 1);
+  LayoutRequest too_many_db_nodes;
+  too_many_db_nodes.world_size = 4;
+  too_many_db_nodes.real_node_of_rank = {0, 0, 1, 1};
+  too_many_db_nodes.db_nodes = 2;
+  LayoutRequest wrong_db_ranks;
+  wrong_db_ranks.world_size = 4;
+  wrong_db_ranks.real_node_of_rank = {0, 0, 1, 1};
+  LayoutRequest colocated_db_nodes = virtual_request(4, 2, Deployment::Colocated, 1, 1);
+  colocated_db_nodes.db_nodes_explicit = true;
+  const std::vector<Rejected> cases = {
+      {"one rank", one_rank, "at least 2 ranks"},
+      {"no client left", virtual_request(2, 2, Deployment::Standard, 1, 2),
+       "leaves no client; launch at least 3 ranks"},
+      {"db_nodes >= nodes", too_many_db_nodes, "no node is left for clients; lower db_nodes"},
+      {"uneven virtual nodes", virtual_request(6, 2, Deployment::Standard, 1, 1),
+       "5 client ranks (6 ranks - 1 database ranks) do not fill whole nodes; launch 7 ranks"},
+      {"database node of the wrong size", wrong_db_ranks, "runs 2 ranks but db_ranks_per_node=1"},
+      {"colocated with db_nodes", colocated_db_nodes, "remove db_nodes"},
+      {"colocated node without a client", virtual_request(4, 1, Deployment::Colocated, 1, 1),
+       "plus at least one client"},
+      {"colocated uneven", virtual_request(5, 2, Deployment::Colocated, 1, 1),
+       "launch a multiple of 2 ranks (e.g. 6)"},
+      {"zero database ranks", virtual_request(4, 2, Deployment::Standard, 1, 0),
+       "db_ranks_per_node must be at least 1"},
+      {"zero database nodes", virtual_request(4, 2, Deployment::Standard, 0, 1),
+       "db_nodes must be at least 1"},
+  };
+  for (const auto& c : cases) {
+    const std::string message = error_of(c.request);
+    EXPECT_NE(message.find(c.phrase), std::string::npos) << c.name << ": " << message;
+  }
+}
+
+}  // namespace
+}  // namespace scalestudy::core
