@@ -77,8 +77,6 @@ const char* status_text(Status status) {
   switch (status) {
     case Status::Ok:
       return "ok";
-    case Status::Continue:
-      return "continue";
     case Status::UnknownKey:
       return "unknown key";
     case Status::Mismatch:

@@ -25,7 +25,6 @@ inline constexpr std::uint8_t kInlinePayload = 1;
 
 enum class Status : std::uint8_t {
   Ok = 0,
-  Continue = 1,  ///< put accepted: send the payload now
   UnknownKey = 2,
   Mismatch = 3,
   OutOfMemory = 4,

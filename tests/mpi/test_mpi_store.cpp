@@ -167,6 +167,14 @@ TEST(MpiStoreErrors, MemoryCapRefusesPutsAndTheRankKeepsServing) {
       EXPECT_NE(message.find("out of memory"), std::string::npos) << message;
       EXPECT_NE(message.find("db_max_memory=4194304"), std::string::npos) << message;
       EXPECT_FALSE(env.store.tensor_exists("{cap}b"));
+      // A refused payload of several chunks is drained, and the next request is served.
+      std::vector<std::byte> huge(20 << 20);
+      const std::uint64_t huge_dims[] = {huge.size()};
+      EXPECT_NE(error_of([&] {
+                  env.store.put_tensor("{cap}huge", huge.data(), huge_dims, DType::UInt8);
+                }).find("out of memory"),
+                std::string::npos);
+      EXPECT_FALSE(env.store.tensor_exists("{cap}huge"));
       env.store.put_tensor("{cap}a", big.data(), dims, DType::UInt8);  // overwrite fits
       env.store.delete_tensor("{cap}a");
       env.store.put_tensor("{cap}b", big.data(), dims, DType::UInt8);

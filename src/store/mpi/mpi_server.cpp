@@ -29,7 +29,8 @@ MpiServer::MpiServer(MPI_Comm comm, int shard, int expected_clients, std::uint64
       expected_clients_(expected_clients),
       table_(max_memory_bytes),
       request_frame_(protocol::kMaxFrameBytes),
-      reply_frame_(protocol::kMaxFrameBytes) {
+      reply_frame_(protocol::kMaxFrameBytes),
+      scratch_(kPutChunkBytes) {
   raw_requests_.fill(MPI_REQUEST_NULL);
   MPI_Comm_rank(comm_, &world_rank_);
   counters_.shard = shard_;
@@ -201,36 +202,45 @@ void MpiServer::handle_request(const Request& request, int source) {
 }
 
 void MpiServer::put(const Request& request, int source) {
+  // A payload that is not inline is already on its way: every refusal drains it first.
+  const std::uint64_t announced = request.has_inline_payload() ? 0 : request.header.payload_bytes;
+  auto refuse = [&](Status status, const std::string& message) {
+    discard_bytes(comm_, scratch_.data(), announced, source, tags::payload(request.header.channel),
+                  kPutChunkBytes);
+    reply_error(source, request, status, message);
+  };
   const auto dtype = dtype_from_code(request.header.dtype);
-  if (!dtype) {
-    reply_error(source, request, Status::BadRequest,
-                "unknown dtype code " + std::to_string(request.header.dtype));
-    return;
+  if (!dtype)
+    return refuse(Status::BadRequest, "unknown dtype code " + std::to_string(request.header.dtype));
+  std::uint64_t bytes = 0;
+  try {
+    bytes = tensor_bytes(request.dims(), *dtype);
+  } catch (const StoreError& error) {
+    return refuse(Status::BadRequest, error.what());
   }
-  const std::uint64_t bytes = tensor_bytes(request.dims(), *dtype);
   if (request.header.payload_bytes != bytes) {
-    reply_error(source, request, Status::BadRequest,
-                "payload of " + std::to_string(request.header.payload_bytes) +
-                    " bytes for a tensor of " + std::to_string(bytes) + " bytes");
-    return;
+    return refuse(Status::BadRequest, "payload of " + std::to_string(request.header.payload_bytes) +
+                                          " bytes for a tensor of " + std::to_string(bytes) +
+                                          " bytes");
   }
   std::string error;
-  StoredTensor* tensor = table_.reserve(request.key, *dtype, request.dims(), bytes, error);
-  if (tensor == nullptr) {
-    reply_error(source, request, Status::OutOfMemory, error);
-    return;
+  StoredTensor* tensor = nullptr;
+  try {
+    tensor = table_.reserve(request.key, *dtype, request.dims(), bytes, error);
+  } catch (const std::bad_alloc&) {
+    error = "the database rank could not allocate " + std::to_string(bytes) + " bytes";
   }
-  ReplyHeader ok;
-  ok.request_id = request.header.request_id;
-  if (request.has_inline_payload() || bytes == 0) {
+  if (tensor == nullptr) return refuse(Status::OutOfMemory, error);
+  if (request.has_inline_payload()) {
     if (bytes > 0) std::memcpy(tensor->data.data(), request.inline_payload.data(), bytes);
-    reply(source, request.header.channel, ok);
   } else {
-    ok.status = static_cast<std::uint8_t>(Status::Continue);
-    reply(source, request.header.channel, ok);
-    recv_bytes(comm_, tensor->data.data(), bytes, source, tags::payload(request.header.channel));
+    recv_bytes(comm_, tensor->data.data(), bytes, source, tags::payload(request.header.channel),
+               kPutChunkBytes);
   }
   counters_.bytes_in += bytes;
+  ReplyHeader ok;
+  ok.request_id = request.header.request_id;
+  reply(source, request.header.channel, ok);
 }
 
 void MpiServer::read(const Request& request, int source) {

@@ -56,6 +56,7 @@ class MpiServer {
   ShardCounters counters_;
   std::vector<std::byte> request_frame_;
   std::vector<std::byte> reply_frame_;
+  AlignedBuffer scratch_;  ///< where refused put payloads are drained (untouched otherwise)
   std::array<MPI_Request, kRawSlots> raw_requests_;
   AlignedBuffer raw_buffer_;
   std::uint64_t raw_bytes_ = 0;

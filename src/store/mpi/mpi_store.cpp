@@ -78,6 +78,13 @@ void MpiStore::fail(Op op, std::string_view key, const ShardAddress& shard,
 
 Reply MpiStore::call(const ShardAddress& shard, RequestHeader header, Dims dims,
                      std::string_view key, std::span<const std::byte> inline_payload) {
+  const std::uint64_t id = send_request(shard, header, dims, key, inline_payload);
+  return await_reply(shard, static_cast<Op>(header.op), key, id);
+}
+
+std::uint64_t MpiStore::send_request(const ShardAddress& shard, RequestHeader header, Dims dims,
+                                     std::string_view key,
+                                     std::span<const std::byte> inline_payload) {
   if (closed_) fail(static_cast<Op>(header.op), key, shard, "the store was closed");
   header.channel = static_cast<std::uint16_t>(channel_);
   header.request_id = next_request_id_++;
@@ -90,6 +97,11 @@ Reply MpiStore::call(const ShardAddress& shard, RequestHeader header, Dims dims,
   core::mpi_call(MPI_Send(request_frame_.data(), static_cast<int>(size), MPI_BYTE, shard.world_rank,
                           tags::kRequest, comm_),
                  "MPI_Send(request)");
+  return header.request_id;
+}
+
+Reply MpiStore::await_reply(const ShardAddress& shard, Op op, std::string_view key,
+                            std::uint64_t request_id) {
   MPI_Status status;
   core::mpi_call(MPI_Recv(reply_frame_.data(), static_cast<int>(reply_frame_.size()), MPI_BYTE,
                           shard.world_rank, tags::reply(channel_), comm_, &status),
@@ -98,15 +110,14 @@ Reply MpiStore::call(const ShardAddress& shard, RequestHeader header, Dims dims,
   MPI_Get_count(&status, MPI_BYTE, &count);
   const Reply reply = protocol::decode_reply(
       std::span<const std::byte>(reply_frame_.data(), static_cast<std::size_t>(count)));
-  if (reply.header.request_id != header.request_id) {
-    fail(static_cast<Op>(header.op), key, shard,
+  if (reply.header.request_id != request_id) {
+    fail(op, key, shard,
          "reply to request " + std::to_string(reply.header.request_id) + " while waiting for " +
-             std::to_string(header.request_id));
+             std::to_string(request_id));
   }
-  const Status s = reply.status();
-  if (s != Status::Ok && s != Status::Continue) {
-    fail(static_cast<Op>(header.op), key, shard,
-         std::string(protocol::status_text(s)) + ": " + std::string(reply.text));
+  if (reply.status() != Status::Ok) {
+    fail(op, key, shard,
+         std::string(protocol::status_text(reply.status())) + ": " + std::string(reply.text));
   }
   return reply;
 }
@@ -139,12 +150,12 @@ void MpiStore::put_tensor(std::string_view key, const void* data, Dims dims, DTy
     call(shard, header, dims, key, std::span<const std::byte>(bytes_in, bytes));
     return;
   }
+  // The payload follows the frame at once, straight from the caller's buffer; the reply comes
+  // when the database rank holds it (or has refused and drained it).
   header.payload_bytes = bytes;
-  const Reply reply = call(shard, header, dims, key);
-  if (reply.status() != Status::Continue) {
-    fail(Op::PutTensor, key, shard, "database rank did not accept the payload");
-  }
-  send_bytes(comm_, bytes_in, bytes, shard.world_rank, tags::payload(channel_));
+  const std::uint64_t id = send_request(shard, header, dims, key, {});
+  send_bytes(comm_, bytes_in, bytes, shard.world_rank, tags::payload(channel_), kPutChunkBytes);
+  await_reply(shard, Op::PutTensor, key, id);
 }
 
 void MpiStore::unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype) {

@@ -49,6 +49,12 @@ class MpiStore final : public Store {
   /// Sends a request frame and returns the decoded reply. Error statuses become StoreError.
   protocol::Reply call(const ShardAddress& shard, protocol::RequestHeader header, Dims dims,
                        std::string_view key, std::span<const std::byte> inline_payload = {});
+  /// Sends a request frame; returns its request id.
+  std::uint64_t send_request(const ShardAddress& shard, protocol::RequestHeader header, Dims dims,
+                             std::string_view key, std::span<const std::byte> inline_payload);
+  /// Waits for the reply to `request_id`. Error statuses become StoreError.
+  protocol::Reply await_reply(const ShardAddress& shard, Op op, std::string_view key,
+                              std::uint64_t request_id);
   [[noreturn]] void fail(Op op, std::string_view key, const ShardAddress& shard,
                          std::string_view reason) const;
   std::byte* receive_payload(const protocol::Reply& reply, const ShardAddress& shard,

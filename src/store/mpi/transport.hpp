@@ -21,13 +21,25 @@ inline constexpr int reply(int channel) { return kChannelBase + 2 * channel; }
 inline constexpr int payload(int channel) { return kChannelBase + 2 * channel + 1; }
 }  // namespace tags
 
-/// Largest piece of a payload sent as one MPI message.
+/// Largest piece of a payload sent as one MPI message (MPI counts are int).
 inline constexpr std::uint64_t kChunkBytes = std::uint64_t{1} << 30;
 
-/// Sends `bytes` bytes as ceil(bytes / kChunkBytes) messages (none for 0 bytes).
-void send_bytes(MPI_Comm comm, const std::byte* data, std::uint64_t bytes, int dest, int tag);
+/// Pieces of a put's payload. A put's payload follows its request frame without waiting, so a
+/// database rank that refuses the put must still receive it: it does so piece by piece into a
+/// scratch buffer of this size.
+inline constexpr std::uint64_t kPutChunkBytes = std::uint64_t{8} << 20;
 
-/// Receives what send_bytes sent, straight into `data`.
-void recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag);
+/// Sends `bytes` bytes as ceil(bytes / chunk) messages, all in flight at once (none for 0).
+void send_bytes(MPI_Comm comm, const std::byte* data, std::uint64_t bytes, int dest, int tag,
+                std::uint64_t chunk = kChunkBytes);
+
+/// Receives what send_bytes sent with the same chunk size, straight into `data`.
+void recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag,
+                std::uint64_t chunk = kChunkBytes);
+
+/// Receives what send_bytes sent and drops it, one chunk at a time through `scratch`, which
+/// must hold at least `chunk` bytes.
+void discard_bytes(MPI_Comm comm, std::byte* scratch, std::uint64_t bytes, int source, int tag,
+                   std::uint64_t chunk);
 
 }  // namespace scalestudy::store::mpi
