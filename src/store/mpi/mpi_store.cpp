@@ -134,14 +134,18 @@ std::byte* MpiStore::receive_payload(const Reply& reply, const ShardAddress& sha
   return out;
 }
 
+std::uint64_t MpiStore::checked_bytes(Op op, std::string_view key, const ShardAddress& shard,
+                                      Dims dims, DType dtype) const {
+  try {
+    return tensor_bytes(dims, dtype);
+  } catch (const StoreError& error) {
+    fail(op, key, shard, error.what());
+  }
+}
+
 void MpiStore::put_tensor(std::string_view key, const void* data, Dims dims, DType dtype) {
   const ShardAddress& shard = target(key);
-  std::uint64_t bytes = 0;
-  try {
-    bytes = tensor_bytes(dims, dtype);
-  } catch (const StoreError& error) {
-    fail(Op::PutTensor, key, shard, error.what());
-  }
+  const std::uint64_t bytes = checked_bytes(Op::PutTensor, key, shard, dims, dtype);
   RequestHeader header;
   header.op = static_cast<std::uint8_t>(Op::PutTensor);
   header.dtype = static_cast<std::uint8_t>(dtype);
@@ -160,12 +164,7 @@ void MpiStore::put_tensor(std::string_view key, const void* data, Dims dims, DTy
 
 void MpiStore::unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype) {
   const ShardAddress& shard = target(key);
-  std::uint64_t bytes = 0;
-  try {
-    bytes = tensor_bytes(dims, dtype);
-  } catch (const StoreError& error) {
-    fail(Op::UnpackTensor, key, shard, error.what());
-  }
+  const std::uint64_t bytes = checked_bytes(Op::UnpackTensor, key, shard, dims, dtype);
   RequestHeader header;
   header.op = static_cast<std::uint8_t>(Op::UnpackTensor);
   header.dtype = static_cast<std::uint8_t>(dtype);

@@ -57,6 +57,9 @@ class MpiStore final : public Store {
                               std::uint64_t request_id);
   [[noreturn]] void fail(Op op, std::string_view key, const ShardAddress& shard,
                          std::string_view reason) const;
+  /// Bytes of a tensor of `dims` and `dtype`, or StoreError naming op, key and shard.
+  std::uint64_t checked_bytes(Op op, std::string_view key, const ShardAddress& shard, Dims dims,
+                              DType dtype) const;
   std::byte* receive_payload(const protocol::Reply& reply, const ShardAddress& shard,
                              std::byte* out);
 
