@@ -42,4 +42,11 @@ class WorkloadError : public Error {
   using Error::Error;
 };
 
+/// A compute kernel asked to do what it cannot: an unstable time step, mismatched buffer sizes,
+/// or a backend that is unknown or not built into this binary.
+class KernelError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace scalestudy

@@ -35,13 +35,17 @@ std::vector<int> virtual_nodes(const LayoutRequest& r) {
   const int per_node = r.ranks_per_node;
   std::vector<int> node(static_cast<std::size_t>(n));
   if (r.deployment == Deployment::Colocated) {
-    if (n % per_node != 0) {
-      throw ConfigError("colocated with ranks_per_node=" + std::to_string(per_node) + ": " +
-                        plural(n, "rank") + " do not fill whole nodes; launch a multiple of " +
-                        std::to_string(per_node) + " ranks (e.g. " +
-                        std::to_string((n / per_node + 1) * per_node) + ")");
+    // Every node holds its clients followed by its database ranks.
+    const int node_size = per_node + r.db_ranks_per_node;
+    if (n % node_size != 0) {
+      throw ConfigError("colocated with ranks_per_node=" + std::to_string(per_node) +
+                        " and db_ranks_per_node=" + std::to_string(r.db_ranks_per_node) + ": " +
+                        plural(n, "rank") + " do not fill whole nodes of " +
+                        std::to_string(node_size) + "; launch a multiple of " +
+                        std::to_string(node_size) + " ranks (e.g. " +
+                        std::to_string((n / node_size + 1) * node_size) + ")");
     }
-    for (int rank = 0; rank < n; ++rank) node[static_cast<std::size_t>(rank)] = rank / per_node;
+    for (int rank = 0; rank < n; ++rank) node[static_cast<std::size_t>(rank)] = rank / node_size;
     return node;
   }
   const int db_ranks = r.db_nodes * r.db_ranks_per_node;
@@ -68,7 +72,35 @@ std::vector<int> virtual_nodes(const LayoutRequest& r) {
   return node;
 }
 
+/// The job must have the client nodes the point asks for, each with ranks_per_node clients.
+void check_client_nodes(const LayoutRequest& r, const Layout& layout) {
+  int client_nodes = 0;
+  for (int n = 0; n < layout.node_count; ++n) {
+    const int clients = layout.clients_on_node(n);
+    if (clients == 0) continue;
+    ++client_nodes;
+    if (r.ranks_per_node > 0 && clients != r.ranks_per_node) {
+      throw ConfigError("node " + std::to_string(n) + " runs " + plural(clients, "client rank") +
+                        " but ranks_per_node=" + std::to_string(r.ranks_per_node) +
+                        "; place ranks_per_node client ranks on every client node (or set "
+                        "ranks_per_node=0 to take the nodes as they come)");
+    }
+  }
+  if (r.client_nodes > 0 && client_nodes != r.client_nodes) {
+    throw ConfigError("the job has " + plural(client_nodes, "client node") +
+                      " but client_nodes=" + std::to_string(r.client_nodes) + "; launch " +
+                      std::to_string(expected_world_size(r)) + " ranks for this point");
+  }
+}
+
 }  // namespace
+
+int expected_world_size(const LayoutRequest& r) {
+  if (r.deployment == Deployment::Colocated) {
+    return r.client_nodes * (r.ranks_per_node + r.db_ranks_per_node);
+  }
+  return r.client_nodes * r.ranks_per_node + r.db_nodes * r.db_ranks_per_node;
+}
 
 const char* role_name(Role role) { return role == Role::Client ? "client" : "database"; }
 
@@ -101,7 +133,7 @@ Layout plan_layout(const LayoutRequest& r) {
   }
   if (r.db_ranks_per_node < 1) throw ConfigError("db_ranks_per_node must be at least 1");
   if (r.db_nodes < 1) throw ConfigError("db_nodes must be at least 1");
-  if (r.ranks_per_node < 0) throw ConfigError("ranks_per_node must be 0 (real nodes) or more");
+  if (r.ranks_per_node < 0) throw ConfigError("ranks_per_node must be 0 or more");
   if (r.deployment == Deployment::Colocated && r.db_nodes_explicit) {
     throw ConfigError(
         "colocated deployment puts database ranks on every client node; remove "
@@ -110,7 +142,10 @@ Layout plan_layout(const LayoutRequest& r) {
 
   Layout layout;
   layout.deployment = r.deployment;
-  layout.virtual_nodes = r.ranks_per_node > 0;
+  layout.virtual_nodes = r.virtual_nodes;
+  if (r.virtual_nodes && r.ranks_per_node < 1) {
+    throw ConfigError("virtual nodes need ranks_per_node (client ranks per node) of at least 1");
+  }
   std::vector<int> node;
   if (layout.virtual_nodes) {
     node = virtual_nodes(r);
@@ -183,6 +218,7 @@ Layout plan_layout(const LayoutRequest& r) {
       layout.shards_of_node_[unode].push_back(shard);
     }
   }
+  check_client_nodes(r, layout);
   return layout;
 }
 

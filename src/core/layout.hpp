@@ -22,9 +22,13 @@ struct LayoutRequest {
   /// Node of each world rank as MPI_COMM_TYPE_SHARED found it (ids 0..N-1 in order of each
   /// node's lowest rank). Ignored when ranks_per_node > 0.
   std::vector<int> real_node_of_rank;
-  /// > 0: virtual nodes of this many consecutive ranks (client ranks for standard; client and
-  /// database ranks for colocated).
+  /// Group consecutive ranks into virtual nodes instead of using the real ones.
+  bool virtual_nodes = false;
+  /// Client ranks per node (virtual nodes: required; real nodes: checked when > 0). A colocated
+  /// virtual node holds ranks_per_node clients followed by db_ranks_per_node database ranks.
   int ranks_per_node = 0;
+  /// Client nodes the job must have (0: any).
+  int client_nodes = 0;
   Deployment deployment = Deployment::Standard;
   int db_nodes = 1;
   bool db_nodes_explicit = false;  ///< colocated refuses an explicit db_nodes
@@ -57,6 +61,9 @@ class Layout {
   /// Number of clients that may send requests to `shard` (what it waits for at shutdown).
   int clients_of_shard(int shard) const;
 
+  /// Number of client ranks on node `node`.
+  int clients_on_node(int node) const { return clients_of_node_[static_cast<std::size_t>(node)]; }
+
   /// The role map: one line per node (the first `max_nodes`, then a count of the rest).
   std::string describe(const std::vector<std::string>& host_of_rank, int max_nodes = 16) const;
 
@@ -66,6 +73,10 @@ class Layout {
   std::vector<std::vector<int>> shards_of_node_;
   std::vector<int> clients_of_node_;
 };
+
+/// Ranks a job needs for `request` (uses client_nodes, ranks_per_node, db_nodes and
+/// db_ranks_per_node; world_size is ignored).
+int expected_world_size(const LayoutRequest& request);
 
 /// Plans roles for a job. Throws ConfigError, saying what to change, for any layout that
 /// cannot run: no client left, more database nodes than nodes, uneven virtual nodes, ...

@@ -70,7 +70,7 @@ def test_throughput_point_writes_a_complete_results_file(rank_program, tmp_path)
 
 def test_colocated_point_uses_one_shard_per_node(rank_program, tmp_path):
     out = tmp_path / "colocated.h5"
-    done = run_mpi(4, rank_program, "--deployment", "colocated", "--ranks_per_node", "2",
+    done = run_mpi(4, rank_program, "--deployment", "colocated", "--ranks_per_node", "1",
                    "--iterations", "10", "--tensor_bytes", "1KiB", "--output", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     with h5py.File(out, "r") as f:

@@ -29,11 +29,12 @@ SessionResult run_session(const SessionOptions& options,
   request.world_size = world;
   request.deployment = options.deployment;
   request.db_nodes = 1;
+  request.virtual_nodes = true;
   if (options.deployment == core::Deployment::Standard) {
     request.db_ranks_per_node = options.shards;
     request.ranks_per_node = world - options.shards;
   } else {
-    request.ranks_per_node = options.ranks_per_node > 0 ? options.ranks_per_node : world;
+    request.ranks_per_node = options.ranks_per_node > 0 ? options.ranks_per_node : world - 1;
   }
   SessionResult result{core::plan_layout(request), {}};
   const core::Layout& layout = result.layout;

@@ -234,7 +234,8 @@ TEST(MpiStoreColocated, ClientsOnlyTouchTheirNodesShard) {
   MPI_Comm_size(MPI_COMM_WORLD, &world);
   SessionOptions options;
   options.deployment = core::Deployment::Colocated;
-  options.ranks_per_node = world % 2 == 0 ? 2 : world;  // 2 ranks: 1 node; 3: 1 node; 4: 2 nodes
+  // Clients per node: 2 ranks -> 1 node; 3 ranks -> 1 node of 2 clients; 4 ranks -> 2 nodes.
+  options.ranks_per_node = world % 2 == 0 ? 1 : world - 1;
   constexpr int kKeys = 40;
   const auto result = run_session(options, [](ClientEnv& env) {
     const std::uint64_t dims[] = {2};

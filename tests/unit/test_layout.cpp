@@ -14,6 +14,7 @@ LayoutRequest virtual_request(int world, int per_node, Deployment deployment, in
                               int db_per_node) {
   LayoutRequest r;
   r.world_size = world;
+  r.virtual_nodes = true;
   r.ranks_per_node = per_node;
   r.deployment = deployment;
   r.db_nodes = db_nodes;
@@ -70,7 +71,8 @@ TEST(Layout, StandardWithSeveralDatabaseNodesAndRanks) {
 }
 
 TEST(Layout, ColocatedVirtualNodesKeepClientsOnTheirNode) {
-  const Layout l = plan_layout(virtual_request(6, 3, Deployment::Colocated, 1, 1));
+  // ranks_per_node counts clients: nodes of 2 clients + 1 database rank.
+  const Layout l = plan_layout(virtual_request(6, 2, Deployment::Colocated, 1, 1));
   EXPECT_EQ(l.node_count, 2);
   EXPECT_EQ(l.client_ranks, (std::vector<int>{0, 1, 3, 4}));
   EXPECT_EQ(l.shard_ranks, (std::vector<int>{2, 5}));
@@ -82,7 +84,7 @@ TEST(Layout, ColocatedVirtualNodesKeepClientsOnTheirNode) {
 }
 
 TEST(Layout, ColocatedWithTwoDatabaseRanksPerNode) {
-  const Layout l = plan_layout(virtual_request(8, 4, Deployment::Colocated, 1, 2));
+  const Layout l = plan_layout(virtual_request(8, 2, Deployment::Colocated, 1, 2));
   EXPECT_EQ(l.shard_ranks, (std::vector<int>{2, 3, 6, 7}));
   EXPECT_EQ(to_vector(l.shards_of_client(3)), (std::vector<int>{2, 3}));
 }
@@ -107,6 +109,40 @@ TEST(Layout, StandardRealNodes) {
   const Layout l = plan_layout(r);
   EXPECT_EQ(l.shard_ranks, (std::vector<int>{4}));
   EXPECT_EQ(l.node_count, 3);
+}
+
+TEST(Layout, RealNodesAreCheckedAgainstRanksPerNodeAndClientNodes) {
+  LayoutRequest r;
+  r.world_size = 5;
+  r.real_node_of_rank = {0, 0, 1, 1, 2};
+  r.ranks_per_node = 2;
+  r.client_nodes = 2;
+  EXPECT_EQ(plan_layout(r).client_count(), 4);
+  r.world_size = 6;
+  r.real_node_of_rank = {0, 0, 0, 1, 1, 2};
+  r.client_nodes = 0;
+  EXPECT_THROW(plan_layout(r), ConfigError);  // node 0 runs 3 clients, not 2
+  r.ranks_per_node = 0;
+  EXPECT_EQ(plan_layout(r).client_count(), 5);  // taken as it comes
+}
+
+TEST(Layout, ExpectedWorldSizeCountsClientsAndDatabaseRanks) {
+  LayoutRequest r;
+  r.client_nodes = 4;
+  r.ranks_per_node = 3;
+  r.db_nodes = 2;
+  r.db_ranks_per_node = 2;
+  EXPECT_EQ(expected_world_size(r), 4 * 3 + 2 * 2);
+  r.deployment = Deployment::Colocated;
+  EXPECT_EQ(expected_world_size(r), 4 * (3 + 2));
+  // The planned layout of that many ranks is what was asked for.
+  r.world_size = expected_world_size(r);
+  r.virtual_nodes = true;
+  r.db_nodes = 1;
+  const Layout l = plan_layout(r);
+  EXPECT_EQ(l.client_count(), 12);
+  EXPECT_EQ(l.shard_count(), 8);
+  EXPECT_EQ(l.node_count, 4);
 }
 
 TEST(Layout, DescribeListsEveryNode) {
@@ -136,8 +172,14 @@ TEST(Layout, RejectsImpossibleLayoutsSayingWhatToChange) {
   LayoutRequest wrong_db_ranks;
   wrong_db_ranks.world_size = 4;
   wrong_db_ranks.real_node_of_rank = {0, 0, 1, 1};
-  LayoutRequest colocated_db_nodes = virtual_request(4, 2, Deployment::Colocated, 1, 1);
+  LayoutRequest colocated_db_nodes = virtual_request(4, 1, Deployment::Colocated, 1, 1);
   colocated_db_nodes.db_nodes_explicit = true;
+  LayoutRequest colocated_lonely_database;
+  colocated_lonely_database.world_size = 3;
+  colocated_lonely_database.real_node_of_rank = {0, 0, 1};
+  colocated_lonely_database.deployment = Deployment::Colocated;
+  LayoutRequest wrong_client_nodes = virtual_request(5, 2, Deployment::Standard, 1, 1);
+  wrong_client_nodes.client_nodes = 3;
   const std::vector<Rejected> cases = {
       {"one rank", one_rank, "at least 2 ranks"},
       {"no client left", virtual_request(2, 2, Deployment::Standard, 1, 2),
@@ -147,10 +189,13 @@ TEST(Layout, RejectsImpossibleLayoutsSayingWhatToChange) {
        "5 client ranks (6 ranks - 1 database ranks) do not fill whole nodes; launch 7 ranks"},
       {"database node of the wrong size", wrong_db_ranks, "runs 2 ranks but db_ranks_per_node=1"},
       {"colocated with db_nodes", colocated_db_nodes, "remove db_nodes"},
-      {"colocated node without a client", virtual_request(4, 1, Deployment::Colocated, 1, 1),
-       "plus at least one client"},
-      {"colocated uneven", virtual_request(5, 2, Deployment::Colocated, 1, 1),
-       "launch a multiple of 2 ranks (e.g. 6)"},
+      {"colocated node without a client", colocated_lonely_database, "plus at least one client"},
+      {"colocated uneven", virtual_request(5, 1, Deployment::Colocated, 1, 1),
+       "do not fill whole nodes of 2; launch a multiple of 2 ranks (e.g. 6)"},
+      {"virtual nodes without a size", virtual_request(4, 0, Deployment::Standard, 1, 1),
+       "virtual nodes need ranks_per_node"},
+      {"client nodes differ", wrong_client_nodes,
+       "the job has 2 client nodes but client_nodes=3; launch 7 ranks"},
       {"zero database ranks", virtual_request(4, 2, Deployment::Standard, 1, 0),
        "db_ranks_per_node must be at least 1"},
       {"zero database nodes", virtual_request(4, 2, Deployment::Standard, 0, 1),
