@@ -1,0 +1,221 @@
+// Database ranks that own a redis-server each and publish its address over MPI; clients that
+// receive the addresses of their shards and connect to them.
+#include "store/redis/redis_backend.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/mpi_check.hpp"
+#include "core/mpi_runtime.hpp"
+#include "store/mpi/mpi_server.hpp"
+#include "store/mpi/transport.hpp"
+#include "store/redis/redis_info.hpp"
+#include "store/redis/redis_process.hpp"
+#include "store/redis/redis_store.hpp"
+
+namespace scalestudy::store::redis {
+namespace {
+
+constexpr int kConnectTimeoutMs = 10000;
+/// The database rank's MPI loop only sees hello, goodbye and raw_begin until the raw baseline
+/// starts: it sleeps when idle rather than spin on a core redis-server needs.
+constexpr std::chrono::microseconds kControlIdleSleep{500};
+
+/// The MPI loop of a redis database rank carries only hello, goodbye and the raw baseline.
+mpi::ServerOptions control_options(const BackendContext& context, int shard) {
+  mpi::ServerOptions options;
+  options.shard = shard;
+  options.expected_clients = context.layout.clients_of_shard(shard);
+  const core::WaitPolicy wait = wait_policy(context.params);
+  options.spin = wait.spin;
+  options.max_sleep = wait.max_sleep;
+  options.control_idle_sleep = kControlIdleSleep;
+  return options;
+}
+/// No single read or write of a command may wait longer (a stopped server fails, not hangs).
+constexpr int kIoTimeoutMs = 120000;
+
+bool use_unix_socket(const BackendContext& context) {
+  const std::string& mode = context.params.text("redis_socket");
+  if (mode == "auto") return context.layout.deployment == core::Deployment::Colocated;
+  return mode == "unix";
+}
+
+/// The message a database rank sends each of its clients: "ok <host> <port> <unix path>" on
+/// lines, or "error" and why the server did not start.
+std::string address_message(const RedisEndpoint& endpoint) {
+  return "ok\n" + endpoint.host + "\n" + std::to_string(endpoint.port) + "\n" + endpoint.unix_path;
+}
+
+/// The endpoint in `message`, as a client on `my_host` reaches it; nullopt with `error` set when
+/// the server did not start or cannot be reached from here.
+std::optional<RedisEndpoint> parse_address(const std::string& message, const std::string& my_host,
+                                           int shard, std::string& error) {
+  std::istringstream in(message);
+  std::string status;
+  std::getline(in, status);
+  if (status != "ok") {
+    const std::size_t reason = message.find('\n');
+    error = "shard " + std::to_string(shard) + " has no redis-server: " +
+            (reason == std::string::npos ? message : message.substr(reason + 1));
+    return std::nullopt;
+  }
+  RedisEndpoint endpoint;
+  std::string port;
+  std::getline(in, endpoint.host);
+  std::getline(in, port);
+  std::getline(in, endpoint.unix_path);
+  endpoint.port = std::stoi(port);
+  if (endpoint.is_unix() && endpoint.host != my_host) {
+    error = "shard " + std::to_string(shard) + "'s redis-server listens on a unix socket on " +
+            endpoint.host + " but this client runs on " + my_host + "; use redis_socket: tcp";
+    return std::nullopt;
+  }
+  if (!endpoint.is_unix() && endpoint.host == my_host) endpoint.host = "127.0.0.1";
+  return endpoint;
+}
+
+class RedisDatabaseRank final : public DatabaseRank {
+ public:
+  explicit RedisDatabaseRank(const BackendContext& context)
+      : comm_(context.comm),
+        world_rank_(context.world_rank),
+        shard_(context.layout.ranks[static_cast<std::size_t>(context.world_rank)].index),
+        server_(context.comm, control_options(context, shard_)) {
+    std::string message;
+    try {
+      RedisServerOptions options;
+      const std::int64_t port = context.params.integer("redis_port");
+      options.port = port == 0 ? 0 : static_cast<int>(port) + shard_;
+      if (options.port > 65535) {
+        throw StoreError("redis_port=" + std::to_string(port) + " puts shard " +
+                         std::to_string(shard_) + " on port " + std::to_string(options.port) +
+                         ", above 65535; lower redis_port or use 0 for free ports");
+      }
+      options.unix_socket = use_unix_socket(context);
+      options.io_threads = static_cast<int>(context.params.integer("redis_io_threads"));
+      options.max_clients = static_cast<int>(context.params.integer("redis_maxclients"));
+      options.max_memory = static_cast<std::uint64_t>(context.params.integer("db_max_memory"));
+      options.name =
+          "shard " + std::to_string(shard_) + " (rank " + std::to_string(world_rank_) + ")";
+      process_.emplace(options);
+      RedisEndpoint published = process_->endpoint();
+      published.host = core::hostname();
+      message = address_message(published);
+    } catch (const Error& error) {
+      publish(context, "error\n" + std::string(error.what()));  // clients fail instead of waiting
+      throw;
+    }
+    publish(context, message);
+  }
+
+  void serve() override {
+    server_.serve();  // hello, goodbye and the raw MPI baseline; data goes to redis-server
+    try {
+      add_info(process_->info(), redis_);
+    } catch (const Error& error) {
+      warn(std::string("no final INFO: ") + error.what());
+    }
+    if (const std::string note = process_->stop(); !note.empty()) warn(note);
+  }
+
+  ShardCounters counters() const override {
+    ShardCounters c = server_.counters();
+    c.keys = redis_.keys;
+    c.memory_bytes = redis_.memory_bytes;
+    c.peak_memory_bytes = redis_.peak_memory_bytes;
+    c.max_memory_bytes = redis_.max_memory_bytes;
+    c.requests += redis_.requests;
+    c.errors += redis_.errors;
+    c.bytes_in += redis_.bytes_in;
+    c.bytes_out += redis_.bytes_out;
+    for (std::size_t op = 0; op < kOpCount; ++op) c.requests_by_op[op] += redis_.requests_by_op[op];
+    return c;
+  }
+
+ private:
+  /// Sends `message` to every client that uses this shard.
+  void publish(const BackendContext& context, const std::string& message) {
+    const core::Layout& layout = context.layout;
+    std::vector<MPI_Request> requests;
+    for (int client = 0; client < layout.client_count(); ++client) {
+      for (const int shard : layout.shards_of_client(client)) {
+        if (shard != shard_) continue;
+        requests.push_back(MPI_REQUEST_NULL);
+        core::mpi_call(MPI_Isend(message.data(), static_cast<int>(message.size()), MPI_CHAR,
+                                 layout.client_ranks[static_cast<std::size_t>(client)],
+                                 mpi::tags::kServerAddress, comm_, &requests.back()),
+                       "MPI_Isend(redis address)");
+      }
+    }
+    core::mpi_call(
+        MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE),
+        "MPI_Waitall(redis address)");
+  }
+
+  void warn(const std::string& what) const {
+    std::fprintf(stderr, "[rank %d] redis backend, shard %d: %s\n", world_rank_, shard_,
+                 what.c_str());
+  }
+
+  MPI_Comm comm_;
+  int world_rank_;
+  int shard_;
+  mpi::MpiServer server_;
+  std::optional<RedisProcess> process_;
+  ShardCounters redis_;
+};
+
+std::string receive_address(MPI_Comm comm, int rank) {
+  MPI_Status status;
+  core::mpi_call(MPI_Probe(rank, mpi::tags::kServerAddress, comm, &status),
+                 "MPI_Probe(redis address)");
+  int count = 0;
+  MPI_Get_count(&status, MPI_CHAR, &count);
+  std::string message(static_cast<std::size_t>(count), '\0');
+  core::mpi_call(MPI_Recv(message.data(), count, MPI_CHAR, rank, mpi::tags::kServerAddress, comm,
+                          MPI_STATUS_IGNORE),
+                 "MPI_Recv(redis address)");
+  return message;
+}
+
+std::unique_ptr<Store> connect(const BackendContext& context) {
+  const auto& placement = context.layout.ranks[static_cast<std::size_t>(context.world_rank)];
+  const std::string my_host = core::hostname();
+  std::vector<mpi::ShardAddress> ranks;
+  std::vector<RedisEndpoint> endpoints;
+  std::vector<mpi::ShardAddress> reachable;
+  std::string errors;
+  for (const auto& [shard, rank] : client_shards(context.layout, placement.index)) {
+    ranks.push_back({shard, rank});
+    const std::string message = receive_address(context.comm, rank);
+    if (message.rfind("ok\n", 0) == 0) reachable.push_back(ranks.back());
+    std::string error;
+    if (auto endpoint = parse_address(message, my_host, shard, error)) {
+      endpoints.push_back(std::move(*endpoint));
+    } else {
+      errors += (errors.empty() ? "" : "; ") + error;
+    }
+  }
+  if (!errors.empty()) {
+    // Database ranks whose server did start still wait for this client's goodbye.
+    mpi::RequestChannel channel(context.comm, 0);
+    for (const auto& shard : reachable) channel.goodbye(shard, 1);
+    throw StoreError("redis store: " + errors);
+  }
+  return std::make_unique<RedisStore>(context.comm, std::move(ranks), std::move(endpoints),
+                                      kConnectTimeoutMs, kIoTimeoutMs);
+}
+
+std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
+  return std::make_unique<RedisDatabaseRank>(context);
+}
+
+}  // namespace
+
+Backend backend() { return Backend{"redis", &connect, &start}; }
+
+}  // namespace scalestudy::store::redis
