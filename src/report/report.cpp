@@ -1,0 +1,424 @@
+// Building and rendering reports.
+#include "report/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace scalestudy::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+const core::ParamValue* parameter(const results::PointData& point, const std::string& name) {
+  return point.parameter(name);
+}
+
+std::int64_t integer_parameter(const results::PointData& point, const std::string& name) {
+  const auto* value = parameter(point, name);
+  if (value == nullptr || !std::holds_alternative<std::int64_t>(*value)) return 0;
+  return std::get<std::int64_t>(*value);
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, separator)) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string text_attribute(const std::vector<results::Attribute>& list, const std::string& name) {
+  for (const auto& attribute : list) {
+    if (attribute.name == name && std::holds_alternative<std::string>(attribute.value)) {
+      return std::get<std::string>(attribute.value);
+    }
+  }
+  return "";
+}
+
+/// The slowest client's time for the point's scaling time operation, or NaN.
+double point_time(const results::PointData& point, const ReportOptions& options) {
+  const results::OperationSamples* op = nullptr;
+  if (!options.time_op.empty()) {
+    op = point.operation(options.time_op);
+  } else {
+    op = point.operation("loop_time");
+    if (op == nullptr) op = point.operation("raw_loop_time");
+  }
+  if (op == nullptr) return std::nan("");
+  double slowest = 0;
+  for (std::size_t r = 0; r < op->rows; ++r) {
+    double row_time = 0;
+    for (std::size_t s = 0; s < op->samples; ++s) {
+      if (!options.include_warmup && op->warmup[s]) continue;
+      row_time += op->at(r, s);
+    }
+    slowest = std::max(slowest, row_time);
+  }
+  return slowest;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return percentile_of_sorted(values, 50);
+}
+
+std::vector<ScalingRow> scaling_rows(const std::vector<results::PointData>& points,
+                                     const std::vector<std::string>& ids,
+                                     const std::vector<std::string>& varied,
+                                     const std::string& mode, const std::vector<std::string>& swept,
+                                     const std::vector<std::string>& divided,
+                                     const ReportOptions& options) {
+  std::set<std::string> axis = {"client_nodes", "ranks_per_node", "repetition"};
+  axis.insert(divided.begin(), divided.end());
+  // Groups in the order their first point appears; within a group, cells by client count.
+  struct Cell {
+    std::vector<double> times;
+    std::size_t first = 0;
+  };
+  std::vector<std::pair<std::string, std::map<std::int64_t, Cell>>> groups;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const double time = point_time(points[i], options);
+    if (std::isnan(time)) continue;
+    std::string group;
+    for (const auto& key : swept) {
+      if (axis.count(key)) continue;
+      const auto* value = parameter(points[i], key);
+      const core::ParamSpec* spec = core::find_parameter(key);
+      if (value == nullptr || spec == nullptr) continue;
+      group += (group.empty() ? "" : ", ") + key + "=" + core::display_value(*spec, *value);
+    }
+    if (group.empty()) group = "all points";
+    const std::int64_t clients = integer_parameter(points[i], "client_nodes") *
+                                 integer_parameter(points[i], "ranks_per_node");
+    auto found =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == group; });
+    if (found == groups.end()) {
+      groups.emplace_back(group, std::map<std::int64_t, Cell>{});
+      found = groups.end() - 1;
+    }
+    auto [it, inserted] = found->second.try_emplace(clients);
+    if (inserted) it->second.first = i;
+    it->second.times.push_back(time);
+  }
+  std::vector<ScalingRow> rows;
+  for (const auto& [group, by_clients] : groups) {
+    const std::int64_t p1 = by_clients.begin()->first;
+    const double t1 = median(by_clients.begin()->second.times);
+    for (const auto& [clients, cell] : by_clients) {
+      ScalingRow row;
+      row.group = group;
+      row.point_id = ids[cell.first];
+      row.varied = varied[cell.first];
+      row.clients = clients;
+      row.time_s = median(cell.times);
+      const double ratio = static_cast<double>(clients) / static_cast<double>(p1);
+      if (mode == "strong") {
+        row.speedup = t1 / row.time_s;
+        row.efficiency = row.speedup / ratio;
+      } else {
+        row.efficiency = t1 / row.time_s;
+        row.speedup = ratio * row.efficiency;
+      }
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+std::string number(double value, const char* format = "%.17g") {
+  if (!std::isfinite(value)) return "";
+  char text[64];
+  std::snprintf(text, sizeof(text), format, value);
+  return text;
+}
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string rate_text(double per_second, const char* unit) {
+  if (per_second <= 0 || !std::isfinite(per_second)) return "";
+  const char* prefixes[] = {"", "k", "M", "G", "T"};
+  int i = 0;
+  while (per_second >= 1000 && i < 4) {
+    per_second /= 1000;
+    ++i;
+  }
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.3g %s%s", per_second, prefixes[i], unit);
+  return text;
+}
+
+/// Rows of cells rendered as an aligned text table or a markdown table.
+std::string render_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows, bool markdown,
+                         std::size_t left_columns) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    if (markdown) out << "|";
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const std::size_t pad = width[c] - cells[c].size();
+      out << (markdown ? " " : (c > 0 ? "  " : ""));
+      if (c < left_columns) {
+        out << cells[c] << std::string(pad, ' ');
+      } else {
+        out << std::string(pad, ' ') << cells[c];
+      }
+      if (markdown) out << " |";
+    }
+    out << "\n";
+  };
+  line(header);
+  if (markdown) {
+    out << "|";
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      out << (c < left_columns ? ":" : "-") << std::string(width[c], '-')
+          << (c < left_columns ? "-" : ":") << "|";
+    }
+    out << "\n";
+  }
+  for (const auto& row : rows) line(row);
+  return out.str();
+}
+
+}  // namespace
+
+OperationRow summarize_operation(const results::OperationSamples& op,
+                                 const ReportOptions& options) {
+  OperationRow row;
+  row.operation = op.name;
+  row.bytes = op.bytes;
+  row.clients = op.rows;
+  std::vector<double> merged;
+  merged.reserve(op.rows * op.samples);
+  for (std::size_t r = 0; r < op.rows; ++r) {
+    double busy = 0;
+    std::size_t count = 0;
+    for (std::size_t s = 0; s < op.samples; ++s) {
+      if (!options.include_warmup && op.warmup[s]) continue;
+      const bool failed = op.failed_at(r, s);
+      row.failed += failed;
+      if (failed && !options.include_failed) continue;
+      const double seconds = op.at(r, s);
+      if (std::isnan(seconds)) continue;
+      merged.push_back(seconds);
+      busy += seconds;
+      ++count;
+    }
+    if (busy > 0) row.ops_per_s += static_cast<double>(count) / busy;
+  }
+  // One sample per client (client_init, loop_time) is a duration, not a repeated operation.
+  if (op.samples <= 1) row.ops_per_s = std::nan("");
+  row.stats = summarize(std::move(merged));
+  row.bytes_per_s = row.bytes > 0 ? row.ops_per_s * static_cast<double>(row.bytes) : std::nan("");
+  return row;
+}
+
+Report build_report(const std::string& dir_or_file, const ReportOptions& options) {
+  Report report;
+  std::vector<results::PointData> points;
+  std::vector<std::string> ids;
+  std::vector<std::string> varied;
+  std::vector<std::string> swept;
+  std::vector<std::string> divided;
+  if (fs::is_directory(dir_or_file)) {
+    const std::string index_path = dir_or_file + "/index.h5";
+    if (!fs::exists(index_path)) {
+      throw ResultsError(dir_or_file +
+                         " has no index.h5: give a study results directory "
+                         "(results/<study>/) or a point file");
+    }
+    const results::StudyIndex index = results::read_study_index(index_path);
+    report.title = "study " + text_attribute(index.attributes, "study_name");
+    report.scaling_mode = text_attribute(index.attributes, "scaling_mode");
+    if (report.scaling_mode.empty()) report.scaling_mode = "none";
+    swept = split(text_attribute(index.attributes, "swept_keys"), ',');
+    divided = split(text_attribute(index.attributes, "scaling_divide"), ',');
+    for (const auto& status : index.points) {
+      if (status.status != "completed") {
+        report.not_completed.push_back(status);
+        continue;
+      }
+      points.push_back(results::read_point_file(dir_or_file + "/" + status.file));
+      ids.push_back(status.id);
+      varied.push_back(status.varied);
+    }
+    report.title += ": " + std::to_string(index.points.size()) + " points, " +
+                    std::to_string(points.size()) + " completed";
+  } else {
+    points.push_back(results::read_point_file(dir_or_file));
+    ids.push_back(fs::path(dir_or_file).parent_path().filename().string());
+    varied.push_back("");
+    report.title = "point " + dir_or_file;
+  }
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    for (const auto& op : points[i].operations) {
+      OperationRow row = summarize_operation(op, options);
+      row.point_id = ids[i];
+      row.varied = varied[i];
+      report.operations.push_back(std::move(row));
+    }
+  }
+  if (report.scaling_mode != "none") {
+    report.scaling =
+        scaling_rows(points, ids, varied, report.scaling_mode, swept, divided, options);
+  }
+  return report;
+}
+
+std::string format_report(const Report& report, const std::string& format) {
+  std::ostringstream out;
+  if (format == "json") {
+    out << "{\n  \"title\": " << json_string(report.title)
+        << ",\n  \"scaling_mode\": " << json_string(report.scaling_mode)
+        << ",\n  \"operations\": [";
+    for (std::size_t i = 0; i < report.operations.size(); ++i) {
+      const auto& r = report.operations[i];
+      out << (i ? "," : "") << "\n    {\"point_id\": " << json_string(r.point_id)
+          << ", \"varied\": " << json_string(r.varied)
+          << ", \"operation\": " << json_string(r.operation) << ", \"n\": " << r.stats.n
+          << ", \"mean_s\": " << json_number(r.stats.mean)
+          << ", \"std_s\": " << json_number(r.stats.std)
+          << ", \"min_s\": " << json_number(r.stats.min)
+          << ", \"p50_s\": " << json_number(r.stats.p50)
+          << ", \"p90_s\": " << json_number(r.stats.p90)
+          << ", \"p99_s\": " << json_number(r.stats.p99)
+          << ", \"max_s\": " << json_number(r.stats.max) << ", \"clients\": " << r.clients
+          << ", \"failed\": " << r.failed << ", \"bytes\": " << r.bytes
+          << ", \"ops_per_s\": " << json_number(r.ops_per_s)
+          << ", \"bytes_per_s\": " << json_number(r.bytes_per_s) << "}";
+    }
+    out << "\n  ],\n  \"scaling\": [";
+    for (std::size_t i = 0; i < report.scaling.size(); ++i) {
+      const auto& r = report.scaling[i];
+      out << (i ? "," : "") << "\n    {\"group\": " << json_string(r.group)
+          << ", \"point_id\": " << json_string(r.point_id)
+          << ", \"varied\": " << json_string(r.varied) << ", \"clients\": " << r.clients
+          << ", \"time_s\": " << json_number(r.time_s)
+          << ", \"speedup\": " << json_number(r.speedup)
+          << ", \"efficiency\": " << json_number(r.efficiency) << "}";
+    }
+    out << "\n  ],\n  \"not_completed\": [";
+    for (std::size_t i = 0; i < report.not_completed.size(); ++i) {
+      const auto& p = report.not_completed[i];
+      out << (i ? "," : "") << "\n    {\"point_id\": " << json_string(p.id)
+          << ", \"varied\": " << json_string(p.varied) << ", \"status\": " << json_string(p.status)
+          << ", \"exit_status\": " << p.exit_status << ", \"reason\": " << json_string(p.reason)
+          << ", \"log_tail\": " << json_string(p.log_tail) << "}";
+    }
+    out << "\n  ]\n}\n";
+    return out.str();
+  }
+  if (format == "csv") {
+    out << "point_id,varied,operation,n,mean_s,std_s,min_s,p50_s,p90_s,p99_s,max_s,clients,"
+           "failed,bytes,ops_per_s,bytes_per_s\n";
+    for (const auto& r : report.operations) {
+      out << r.point_id << "," << csv_field(r.varied) << "," << r.operation << "," << r.stats.n
+          << "," << number(r.stats.mean) << "," << number(r.stats.std) << "," << number(r.stats.min)
+          << "," << number(r.stats.p50) << "," << number(r.stats.p90) << "," << number(r.stats.p99)
+          << "," << number(r.stats.max) << "," << r.clients << "," << r.failed << "," << r.bytes
+          << "," << number(r.ops_per_s) << "," << number(r.bytes_per_s) << "\n";
+    }
+    return out.str();
+  }
+  if (format != "table" && format != "markdown") {
+    throw ConfigError("unknown report format '" + format + "' (table, csv, json or markdown)");
+  }
+  const bool markdown = format == "markdown";
+  out << (markdown ? "## " : "") << report.title << "\n\n";
+  const std::vector<std::string> header = {"point",    "operation", "n",        "mean [us]",
+                                           "std [us]", "min [us]",  "p50 [us]", "p90 [us]",
+                                           "p99 [us]", "max [us]",  "ops/s",    "bandwidth"};
+  std::vector<std::vector<std::string>> rows;
+  std::string previous;
+  for (const auto& r : report.operations) {
+    std::string point = r.point_id == previous ? "" : r.point_id;
+    if (!point.empty() && !r.varied.empty()) point += " " + r.varied;
+    previous = r.point_id;
+    const auto us = [](double seconds) { return number(seconds * 1e6, "%.2f"); };
+    rows.push_back({point, r.operation, std::to_string(r.stats.n), us(r.stats.mean),
+                    us(r.stats.std), us(r.stats.min), us(r.stats.p50), us(r.stats.p90),
+                    us(r.stats.p99), us(r.stats.max), rate_text(r.ops_per_s, "op/s"),
+                    rate_text(r.bytes_per_s, "B/s")});
+  }
+  out << render_table(header, rows, markdown, 2);
+  if (!report.scaling.empty()) {
+    out << "\n"
+        << (markdown ? "### " : "") << "scaling (" << report.scaling_mode
+        << (report.scaling_mode == "strong" ? ": speed-up T1/Tp, efficiency T1 p1/(Tp p)"
+                                            : ": speed-up (p/p1)(T1/Tp), efficiency T1/Tp")
+        << "; T = slowest client's loop time, median over repetitions)\n\n";
+    std::vector<std::vector<std::string>> scaling;
+    for (const auto& r : report.scaling) {
+      scaling.push_back({r.group, r.point_id, std::to_string(r.clients), number(r.time_s, "%.6f"),
+                         number(r.speedup, "%.2f"), number(r.efficiency, "%.2f")});
+    }
+    out << render_table({"group", "point", "clients", "time [s]", "speed-up", "efficiency"},
+                        scaling, markdown, 2);
+  }
+  if (!report.not_completed.empty()) {
+    out << "\n" << (markdown ? "### " : "") << "not completed\n\n";
+    for (const auto& p : report.not_completed) {
+      out << (markdown ? "- " : "  ") << p.id << " (" << p.varied << "): " << p.status
+          << (p.reason.empty() ? "" : ": " + p.reason) << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace scalestudy::report

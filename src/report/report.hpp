@@ -1,0 +1,63 @@
+// `scalestudy report`: per point and operation statistics, rates, and scaling efficiency.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report/statistics.hpp"
+#include "results/point_reader.hpp"
+#include "results/study_index.hpp"
+
+namespace scalestudy::report {
+
+struct ReportOptions {
+  bool include_warmup = false;  ///< warm-up samples are excluded by default
+  bool include_failed = false;  ///< failed operations are excluded by default
+  /// Operation whose slowest client gives a point's time for scaling; "" picks loop_time, or
+  /// raw_loop_time for points without it.
+  std::string time_op;
+};
+
+struct OperationRow {
+  std::string point_id;
+  std::string varied;  ///< the point's swept values
+  std::string operation;
+  Summary stats;  ///< over the merged samples of every row (client)
+  std::size_t clients = 0;
+  std::size_t failed = 0;   ///< failed samples (excluded unless include_failed)
+  std::uint64_t bytes = 0;  ///< payload per operation
+  /// Sum over clients of samples / time spent in them; NaN for one-sample durations.
+  double ops_per_s = 0;
+  double bytes_per_s = 0;  ///< ops_per_s x bytes; NaN when the operation moves no payload
+};
+
+struct ScalingRow {
+  std::string group;  ///< the swept values other than the scaling axis
+  std::string point_id;
+  std::string varied;
+  std::int64_t clients = 0;  ///< client ranks (client_nodes x ranks_per_node)
+  double time_s = 0;         ///< slowest client's time_op (median over repetitions)
+  double speedup = 0;        ///< strong: T1/Tp; weak: scaled, (p/p1)(T1/Tp)
+  double efficiency = 0;     ///< strong: T1 p1/(Tp p); weak: T1/Tp
+};
+
+struct Report {
+  std::string title;
+  std::string scaling_mode = "none";
+  std::vector<OperationRow> operations;
+  std::vector<ScalingRow> scaling;
+  std::vector<results::PointStatus> not_completed;  ///< failed, timed-out, pending points
+};
+
+/// A report over the points of a study directory (its index.h5) or one point file.
+/// Throws ResultsError when nothing can be read.
+Report build_report(const std::string& dir_or_file, const ReportOptions& options);
+
+/// Statistics of one operation of one point, as the report computes them.
+OperationRow summarize_operation(const results::OperationSamples& op, const ReportOptions& options);
+
+/// Renders a report: "table" (aligned, microseconds), "csv", "json" or "markdown" (seconds in
+/// csv and json). Throws ConfigError for another format.
+std::string format_report(const Report& report, const std::string& format);
+
+}  // namespace scalestudy::report
