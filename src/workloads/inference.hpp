@@ -1,0 +1,37 @@
+// SmartSim-Scaling's inference loop (put -> pre-process script -> model -> unpack), served by
+// the database ranks, and its in-process baseline.
+#pragma once
+
+#include <string>
+
+#include "workloads/workload.hpp"
+
+namespace scalestudy::workloads {
+
+/// Per iteration: put_tensor of batch_size images (batch x image x image x 3 float32),
+/// run_script pre_process_3ch, run_model, unpack_tensor of the scores, each timed. One client
+/// per shard group sets the model and the script first (set_model, set_script); every client
+/// polls for them, then runs one untimed inference (the first call can take seconds). With
+/// `baseline`, the same script and model then run in-process (local_run_script,
+/// local_run_model): the limit, in the same job.
+class Inference final : public Workload {
+ public:
+  void validate(const core::Parameters& params) const override;
+  void run(WorkloadContext& context) const override;
+};
+
+/// The limit alone: connects (so the job's shape is the same), then runs the script and the
+/// model in-process, recorded as run_script and run_model.
+class InferenceBaseline final : public Workload {
+ public:
+  void validate(const core::Parameters& params) const override;
+  void run(WorkloadContext& context) const override;
+};
+
+/// The model file a point names: a path, or a model traced into the build's models directory.
+std::string model_path(const core::Parameters& params);
+
+/// The preprocessing script file of a point.
+std::string script_path(const core::Parameters& params);
+
+}  // namespace scalestudy::workloads
