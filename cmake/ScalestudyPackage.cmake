@@ -1,6 +1,6 @@
 # Installs the programs and exports scalestudy::* so other projects can find_package(scalestudy).
 include(CMakePackageConfigHelpers)
-install(TARGETS scalestudy-rank RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS scalestudy scalestudy-rank RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT scalestudyTargets NAMESPACE scalestudy::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/scalestudy)
 configure_package_config_file(cmake/scalestudyConfig.cmake.in

@@ -10,10 +10,11 @@ const std::vector<ParamSpec>& parameter_schema() {
       {"workload", ParamType::Choice, "throughput", "point",
        "client loop to run: throughput (put/unpack of one tensor per client, as "
        "SmartSim-Scaling), mpi_baseline (the same exchange over plain MPI_Send/MPI_Recv)",
-       {"throughput", "mpi_baseline"}},
+       {"throughput", "mpi_baseline", "inference", "inference_baseline"}},
       {"backend", ParamType::Choice, "mpi", "point",
-       "store the database ranks serve: mpi (scalestudy's own MPI tensor store)",
-       {"mpi"}},
+       "store the database ranks serve: mpi (scalestudy's own MPI tensor store), redis (one "
+       "redis-server per database rank, started and stopped by it; clients use hiredis)",
+       {"mpi", "redis"}},
       {"deployment", ParamType::Choice, "standard", "point",
        "standard: database ranks on their own nodes, keys sharded over all of them; "
        "colocated: database ranks on every client node, clients use only their node's",
@@ -52,8 +53,35 @@ const std::vector<ParamSpec>& parameter_schema() {
        "stamp every tensor put and compare every tensor read back; mismatches are recorded as "
        "failed operations"},
       {"baseline", ParamType::Boolean, "true", "loop",
-       "throughput: after the store loop, run the same exchange over plain MPI with each "
-       "client's database rank, recorded as raw_put_tensor and raw_unpack_tensor"},
+       "after the store loop, run the limit it is measured against in the same job: "
+       "throughput: the same exchange over plain MPI (raw_put_tensor, raw_unpack_tensor); "
+       "inference: the same script and model in-process (local_run_script, local_run_model)"},
+
+      // Inference.
+      {"model", ParamType::Text, "resnet50", "inference",
+       "TorchScript model: resnet50, resnet18 or tiny_cnn (traced into build/models by the "
+       "build), or the path of a .pt file"},
+      {"script", ParamType::Text, "", "inference",
+       "TorchScript source with pre_process_3ch (default: build/models/"
+       "data_processing_script.txt)"},
+      {"batch_size", ParamType::Integer, "1", "inference",
+       "images per request (batch_size x image_size x image_size x 3 float32)", {}, 1},
+      {"image_size", ParamType::Integer, "224", "inference",
+       "height and width of the images (tiny_cnn was traced on 32)", {}, 1},
+      {"instances", ParamType::Integer, "1", "inference",
+       "copies of the model on each database rank, each with its own workers", {}, 1},
+      {"db_threads_per_queue", ParamType::Integer, "1", "inference",
+       "worker threads per model instance on each database rank", {}, 1},
+      {"intra_op_threads", ParamType::Integer, "1", "inference",
+       "threads one libtorch operator may use (database workers and in-process baselines)", {},
+       1},
+      {"inter_op_threads", ParamType::Integer, "1", "inference",
+       "libtorch threads for independent operators", {}, 1},
+      {"max_batch_size", ParamType::Integer, "0", "inference",
+       "dynamic batching: most rows the database batches into one call (0: every request "
+       "alone)", {}, 0},
+      {"max_queue_delay_us", ParamType::Integer, "0", "inference",
+       "dynamic batching: longest a request waits for others to fill its batch", {}, 0},
 
       // The database.
       {"db_max_memory", ParamType::Bytes, "0", "store",
@@ -62,6 +90,23 @@ const std::vector<ParamSpec>& parameter_schema() {
        "mpi store: payloads up to this size travel inside the request or reply message "
        "(one copy each side); larger ones go straight between user and tensor memory",
        {}, 0, 65536},
+      {"redis_port", ParamType::Integer, "0", "store",
+       "redis backend: TCP port of shard 0's redis-server, shard s listens on redis_port + s "
+       "(0: each picks a free port)", {}, 0, 65535},
+      {"redis_socket", ParamType::Choice, "auto", "store",
+       "redis backend: how clients reach redis-server: unix (a unix socket, same node only), "
+       "tcp, or auto (unix when colocated, else tcp)",
+       {"auto", "tcp", "unix"}},
+      {"redis_io_threads", ParamType::Integer, "1", "store",
+       "redis backend: redis-server's io-threads (above 1 also io-threads-do-reads)", {}, 1, 128},
+      {"redis_maxclients", ParamType::Integer, "10000", "store",
+       "redis backend: redis-server's maxclients", {}, 1, 1000000},
+
+      {"wait_spin_us", ParamType::Integer, "50", "store",
+       "how long a waiting rank (a database progress loop, a client awaiting a reply) polls "
+       "before it starts sleeping, in microseconds", {}, 0},
+      {"wait_max_sleep_us", ParamType::Integer, "100", "store",
+       "longest sleep of a waiting rank between polls, in microseconds (0: never sleep)", {}, 0},
 
       // Results.
       {"output", ParamType::Text, "scalestudy_point.h5", "output",

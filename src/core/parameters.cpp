@@ -226,6 +226,21 @@ std::string format_value(const ParamValue& value) {
       value);
 }
 
+std::string display_value(const ParamSpec& spec, const ParamValue& value) {
+  if (spec.type != ParamType::Bytes || !std::holds_alternative<std::int64_t>(value)) {
+    return format_value(value);
+  }
+  const std::int64_t bytes = std::get<std::int64_t>(value);
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  std::int64_t scaled = bytes;
+  int unit = -1;
+  while (scaled != 0 && scaled % 1024 == 0 && unit < 3) {
+    scaled /= 1024;
+    ++unit;
+  }
+  return unit < 0 ? std::to_string(bytes) : std::to_string(scaled) + units[unit];
+}
+
 Parameters::Parameters() {
   for (const auto& spec : parameter_schema()) {
     entries_.emplace(std::string(spec.name),

@@ -53,6 +53,10 @@ ParamValue parse_value(const ParamSpec& spec, std::string_view text);
 /// The canonical text of a value (what parse_value reads back to the same value).
 std::string format_value(const ParamValue& value);
 
+/// A value as a person reads it: byte counts in the largest exact binary unit ("64KiB",
+/// "1MiB", "1000"), everything else as format_value.
+std::string display_value(const ParamSpec& spec, const ParamValue& value);
+
 /// Parses a byte count such as "1024", "64KiB", "1 MB". Throws ConfigError.
 std::int64_t parse_bytes(std::string_view text);
 

@@ -25,6 +25,7 @@
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
+#include "results/h5_attributes.hpp"
 #include "results/h5_handle.hpp"
 
 namespace scalestudy::results {
@@ -32,6 +33,9 @@ namespace {
 
 using detail::h5_check;
 using detail::H5Handle;
+using detail::make_types;
+using detail::Types;
+using detail::write_attribute;
 
 static_assert(sizeof(int) == sizeof(std::int32_t), "rank fields are stored as int32");
 
@@ -54,6 +58,14 @@ struct SeriesInfo {
   std::vector<std::uint64_t> warmup_runs;
 };
 
+struct TableInfo {
+  std::string name;
+  std::uint64_t rows = 0;
+  std::vector<std::string> columns;
+  std::vector<std::uint64_t> types;           ///< TableColumn::values index per column
+  std::vector<std::uint64_t> string_lengths;  ///< longest string per column (0 if numeric)
+};
+
 struct RankInfo {
   std::string error;  ///< what is wrong with this rank's input, or ""
   std::uint64_t attribute_hash = 0;
@@ -62,6 +74,7 @@ struct RankInfo {
   std::uint64_t cpus_length = 0;
   std::vector<SeriesInfo> series;
   std::vector<std::string> counters;
+  std::vector<TableInfo> tables;
 };
 
 class Encoder {
@@ -134,6 +147,17 @@ std::string encode(const RankInfo& info) {
   }
   out.u64(info.counters.size());
   for (const auto& name : info.counters) out.str(name);
+  out.u64(info.tables.size());
+  for (const auto& t : info.tables) {
+    out.str(t.name);
+    out.u64(t.rows);
+    out.u64(t.columns.size());
+    for (std::size_t c = 0; c < t.columns.size(); ++c) {
+      out.str(t.columns[c]);
+      out.u64(t.types[c]);
+      out.u64(t.string_lengths[c]);
+    }
+  }
   return out.bytes();
 }
 
@@ -156,6 +180,17 @@ RankInfo decode(const char* data, std::size_t size) {
   }
   info.counters.resize(in.count(sizeof(std::uint64_t)));
   for (auto& name : info.counters) name = in.str();
+  info.tables.resize(in.count(3 * sizeof(std::uint64_t)));
+  for (auto& t : info.tables) {
+    t.name = in.str();
+    t.rows = in.u64();
+    const std::size_t columns = in.count(3 * sizeof(std::uint64_t));
+    for (std::size_t c = 0; c < columns; ++c) {
+      t.columns.push_back(in.str());
+      t.types.push_back(in.u64());
+      t.string_lengths.push_back(in.u64());
+    }
+  }
   return info;
 }
 
@@ -297,6 +332,40 @@ RankInfo describe(const PointRecord& mine) {
     }
     info.counters.push_back(name);
   }
+
+  std::set<std::string_view> tables;
+  for (const auto& table : mine.tables) {
+    if (!valid_link_name(table.name) || !tables.insert(table.name).second) {
+      info.error = "record table name '" + table.name + "' is invalid or given twice";
+      return info;
+    }
+    TableInfo t;
+    t.name = table.name;
+    t.rows = table.columns.empty() ? 0 : table.columns.front().rows();
+    std::set<std::string_view> columns;
+    for (const auto& column : table.columns) {
+      if (!valid_link_name(column.name) || column.name == "rank" ||
+          !columns.insert(column.name).second) {
+        info.error = "record table '" + table.name + "': column name '" + column.name +
+                     "' is invalid, reserved ('rank') or given twice";
+        return info;
+      }
+      if (column.rows() != t.rows) {
+        info.error = "record table '" + table.name + "': column '" + column.name + "' has " +
+                     std::to_string(column.rows()) + " rows but '" + table.columns.front().name +
+                     "' has " + std::to_string(t.rows);
+        return info;
+      }
+      std::uint64_t longest = 0;
+      if (const auto* texts = std::get_if<std::vector<std::string>>(&column.values)) {
+        for (const auto& text : *texts) longest = std::max<std::uint64_t>(longest, text.size());
+      }
+      t.columns.push_back(column.name);
+      t.types.push_back(column.values.index());
+      t.string_lengths.push_back(longest);
+    }
+    info.tables.push_back(std::move(t));
+  }
   return info;
 }
 
@@ -348,6 +417,17 @@ struct OpPlan {
   const TimingRecorder::Series* mine = nullptr;
 };
 
+struct TablePlan {
+  std::string name;
+  std::vector<std::string> columns;
+  std::vector<std::uint64_t> types;
+  std::vector<std::uint64_t> string_lengths;  ///< longest over all ranks, at least 1
+  std::uint64_t total_rows = 0;
+  std::uint64_t my_offset = 0;  ///< first row of this rank
+  std::uint64_t my_rows = 0;
+  const RecordTable* mine = nullptr;
+};
+
 struct Plan {
   std::vector<OpPlan> ops;  ///< sorted by name
   std::size_t role_length = 1;
@@ -356,6 +436,7 @@ struct Plan {
   std::vector<std::string> counters;  ///< counter names, in the database ranks' order
   std::vector<int> database_ranks;    ///< ranks with counters, increasing
   std::ptrdiff_t my_database_row = -1;
+  std::vector<TablePlan> tables;  ///< sorted by name
 };
 
 std::string describe_mask(const SeriesInfo& s) {
@@ -473,6 +554,38 @@ Plan make_plan(const std::vector<RankInfo>& infos, int me, const PointRecord& mi
       plan.database_ranks.push_back(rank);
     }
   }
+  std::map<std::string, TablePlan> tables;
+  for (std::size_t r = 0; r < infos.size(); ++r) {
+    for (const auto& t : infos[r].tables) {
+      auto [it, inserted] = tables.try_emplace(t.name);
+      TablePlan& table = it->second;
+      if (inserted) {
+        table.name = t.name;
+        table.columns = t.columns;
+        table.types = t.types;
+        table.string_lengths.assign(t.columns.size(), 1);
+      } else if (table.columns != t.columns || table.types != t.types) {
+        throw ResultsError("cannot write the results file: record table '" + t.name +
+                           "' has columns " + join(t.columns) + " on rank " + std::to_string(r) +
+                           " but " + join(table.columns) +
+                           " on another rank; every rank must give the same columns and types");
+      }
+      for (std::size_t c = 0; c < t.columns.size(); ++c) {
+        table.string_lengths[c] = std::max(table.string_lengths[c], t.string_lengths[c]);
+      }
+      if (static_cast<int>(r) == me) {
+        table.my_offset = table.total_rows;
+        table.my_rows = t.rows;
+      }
+      table.total_rows += t.rows;
+    }
+  }
+  for (auto& [name, table] : tables) {
+    for (const auto& record : mine.tables) {
+      if (record.name == name) table.mine = &record;
+    }
+    plan.tables.push_back(std::move(table));
+  }
   for (auto& [name, op] : ops) {
     if (op.my_row >= 0) {
       for (const auto& s : mine.timings->series()) {
@@ -487,58 +600,12 @@ Plan make_plan(const std::vector<RankInfo>& infos, int me, const PointRecord& mi
 // ---------------------------------------------------------------------------------------------
 // HDF5 objects.
 
-struct Types {
-  H5Handle boolean;  ///< enum over int8 {FALSE = 0, TRUE = 1}: what h5py reads as numpy.bool_
-  H5Handle text;     ///< variable-length UTF-8 string
-};
-
-Types make_types() {
-  Types types;
-  types.boolean = H5Handle::checked(H5Tenum_create(H5T_NATIVE_INT8), "H5Tenum_create");
-  const std::int8_t no = 0;
-  const std::int8_t yes = 1;
-  h5_check(H5Tenum_insert(types.boolean.get(), "FALSE", &no), "H5Tenum_insert", "FALSE");
-  h5_check(H5Tenum_insert(types.boolean.get(), "TRUE", &yes), "H5Tenum_insert", "TRUE");
-  types.text = H5Handle::checked(H5Tcopy(H5T_C_S1), "H5Tcopy", "H5T_C_S1");
-  h5_check(H5Tset_size(types.text.get(), H5T_VARIABLE), "H5Tset_size", "variable-length string");
-  h5_check(H5Tset_cset(types.text.get(), H5T_CSET_UTF8), "H5Tset_cset", "UTF-8 string");
-  return types;
-}
-
 H5Handle fixed_string_type(std::size_t length) {
   auto type = H5Handle::checked(H5Tcopy(H5T_C_S1), "H5Tcopy", "H5T_C_S1");
   h5_check(H5Tset_size(type.get(), length), "H5Tset_size", "fixed-length string");
   h5_check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), "H5Tset_strpad", "fixed-length string");
   h5_check(H5Tset_cset(type.get(), H5T_CSET_ASCII), "H5Tset_cset", "fixed-length string");
   return type;
-}
-
-void write_attribute(hid_t object, std::string_view object_path, const std::string& name,
-                     const core::ParamValue& value, const Types& types) {
-  const std::string label = std::string(object_path) + " attribute '" + name + "'";
-  const auto space = H5Handle::checked(H5Screate(H5S_SCALAR), "H5Screate", label);
-  auto write = [&](hid_t type, const void* data) {
-    const auto attribute = H5Handle::checked(
-        H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2",
-        label);
-    h5_check(H5Awrite(attribute.get(), type, data), "H5Awrite", label);
-  };
-  std::visit(
-      [&](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::int64_t>) {
-          write(H5T_NATIVE_INT64, &v);
-        } else if constexpr (std::is_same_v<T, double>) {
-          write(H5T_NATIVE_DOUBLE, &v);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          const std::int8_t flag = v ? 1 : 0;
-          write(types.boolean.get(), &flag);
-        } else {
-          const char* text = v.c_str();  // variable-length strings are written as char*
-          write(types.text.get(), &text);
-        }
-      },
-      value);
 }
 
 H5Handle create_group(hid_t parent, const char* name, std::string_view label) {
@@ -726,6 +793,62 @@ void write_database(hid_t file, const Plan& plan, const PointRecord& mine, hid_t
   }
 }
 
+void write_tables(hid_t file, const Plan& plan, int me, const Types& types, hid_t dxpl) {
+  const auto tables = create_group(file, "tables", "/tables");
+  for (const auto& table : plan.tables) {
+    const std::string path = "/tables/" + table.name;
+    const auto group = create_group(tables.get(), table.name.c_str(), path);
+    const hsize_t n = table.total_rows;
+    const hsize_t offset = table.my_offset;
+    const hsize_t count = table.my_rows;
+    {
+      const std::string label = path + "/rank";
+      const auto dataset = create_dataset(group.get(), "rank", H5T_NATIVE_INT32, {n}, label);
+      const std::vector<std::int32_t> ranks(count, me);
+      write_rows(dataset, label, H5T_NATIVE_INT32, dxpl, offset, count, ranks.data());
+    }
+    for (std::size_t c = 0; c < table.columns.size(); ++c) {
+      const std::string label = path + "/" + table.columns[c];
+      const TableColumn* column = nullptr;
+      if (table.mine != nullptr && count > 0) column = &table.mine->columns[c];
+      switch (table.types[c]) {
+        case 0: {
+          const auto dataset =
+              create_dataset(group.get(), table.columns[c], H5T_NATIVE_DOUBLE, {n}, label);
+          const auto* values = column ? &std::get<0>(column->values) : nullptr;
+          write_rows(dataset, label, H5T_NATIVE_DOUBLE, dxpl, offset, count,
+                     values ? values->data() : nullptr);
+          break;
+        }
+        case 1: {
+          const auto dataset =
+              create_dataset(group.get(), table.columns[c], H5T_NATIVE_INT64, {n}, label);
+          const auto* values = column ? &std::get<1>(column->values) : nullptr;
+          write_rows(dataset, label, H5T_NATIVE_INT64, dxpl, offset, count,
+                     values ? values->data() : nullptr);
+          break;
+        }
+        default: {
+          const std::size_t width = table.string_lengths[c];
+          const auto type = fixed_string_type(width);
+          const auto dataset =
+              create_dataset(group.get(), table.columns[c], type.get(), {n}, label);
+          std::vector<char> packed(count * width, '\0');
+          if (column != nullptr) {
+            const auto& texts = std::get<2>(column->values);
+            for (std::size_t i = 0; i < texts.size(); ++i) {
+              std::memcpy(packed.data() + i * width, texts[i].data(), texts[i].size());
+            }
+          }
+          write_rows(dataset, label, type.get(), dxpl, offset, count, packed.data());
+          break;
+        }
+      }
+    }
+  }
+  (void)types;
+}
+
 bool writer_attribute(std::string_view name) {
   for (const auto reserved : kWriterAttributes) {
     if (name == reserved) return true;
@@ -757,6 +880,7 @@ void write_file(MPI_Comm comm, const std::string& path, const Plan& plan, int me
     write_timings(file.get(), plan, me, types, dxpl.get());
     write_ranks(file.get(), plan, me, size, mine.rank, dxpl.get());
     write_database(file.get(), plan, mine, dxpl.get());
+    write_tables(file.get(), plan, me, types, dxpl.get());
   }
   file.close();  // collective; every object above is closed, as the MPI-IO driver requires
 }

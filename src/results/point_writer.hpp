@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/parameters.hpp"
@@ -31,6 +32,24 @@ struct Attribute {
   core::ParamValue value;
 };
 
+/// One column of a record table: every column of a table has the same number of rows.
+struct TableColumn {
+  std::string name;
+  std::variant<std::vector<double>, std::vector<std::int64_t>, std::vector<std::string>> values;
+
+  std::size_t rows() const {
+    return std::visit([](const auto& v) { return v.size(); }, values);
+  }
+};
+
+/// Rows one rank adds to a table of records (e.g. one row per inference request it served).
+/// Ranks may add any number of rows, including none; ranks that add a table must give the same
+/// columns with the same types.
+struct RecordTable {
+  std::string name;
+  std::vector<TableColumn> columns;
+};
+
 /// What one rank contributes to the point file.
 struct PointRecord {
   std::vector<Attribute> parameters;        ///< /parameters attributes; identical on every rank
@@ -40,6 +59,9 @@ struct PointRecord {
   /// Database ranks: named counters (/database/<name>), same names in the same order on every
   /// database rank. Empty on other ranks.
   std::vector<std::pair<std::string, std::uint64_t>> counters;
+  /// /tables/<name>/<column>: this rank's rows, concatenated with every other rank's in rank
+  /// order, beside a /tables/<name>/rank column.
+  std::vector<RecordTable> tables;
 };
 
 /// Collective over `comm` (every rank of the job). Writes `path` as "<path>.tmp" and renames it

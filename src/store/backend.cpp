@@ -3,11 +3,19 @@
 
 #include "core/error.hpp"
 #include "store/mpi/mpi_backend.hpp"
+#ifdef SCALESTUDY_HAVE_REDIS
+#include "store/redis/redis_backend.hpp"
+#endif
 
 namespace scalestudy::store {
 
 const std::vector<Backend>& backends() {
-  static const std::vector<Backend> table = {mpi::backend()};
+  static const std::vector<Backend> table = {
+      mpi::backend(),
+#ifdef SCALESTUDY_HAVE_REDIS
+      redis::backend(),  // built with SCALESTUDY_ENABLE_REDIS
+#endif
+  };
   return table;
 }
 
@@ -19,6 +27,11 @@ const Backend& find_backend(std::string_view name) {
   }
   throw ConfigError("backend '" + std::string(name) + "' is not built into this scalestudy (" +
                     known + ")");
+}
+
+core::WaitPolicy wait_policy(const core::Parameters& params) {
+  return {std::chrono::microseconds{params.integer("wait_spin_us")},
+          std::chrono::microseconds{params.integer("wait_max_sleep_us")}};
 }
 
 std::vector<std::pair<int, int>> client_shards(const core::Layout& layout, int client) {

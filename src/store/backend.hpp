@@ -3,13 +3,16 @@
 
 #include <mpi.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/backoff.hpp"
 #include "core/layout.hpp"
 #include "core/parameters.hpp"
+#include "store/model_runtime.hpp"
 #include "store/store.hpp"
 
 namespace scalestudy::store {
@@ -21,6 +24,8 @@ struct BackendContext {
   const core::Layout& layout;
   MPI_Comm comm;
   int world_rank;
+  /// Makes a database rank's model runtime; empty when this build has none (no libtorch).
+  std::function<std::unique_ptr<ModelRuntime>()> make_model_runtime = {};
 };
 
 /// What a database rank runs until its clients are done.
@@ -30,6 +35,10 @@ class DatabaseRank {
   /// Serves until every client of this shard has said goodbye.
   virtual void serve() = 0;
   virtual ShardCounters counters() const = 0;
+  /// Every model and script request this rank served (none for backends without models).
+  virtual std::vector<RequestRecord> request_records() const { return {}; }
+  /// Load and first-call times of its models and scripts.
+  virtual std::vector<ModelLoad> model_loads() const { return {}; }
 };
 
 struct Backend {
@@ -45,6 +54,9 @@ const std::vector<Backend>& backends();
 
 /// The backend called `name`. Throws ConfigError listing the known ones.
 const Backend& find_backend(std::string_view name);
+
+/// How waiting ranks poll and sleep, from the point's wait_spin_us and wait_max_sleep_us.
+core::WaitPolicy wait_policy(const core::Parameters& params);
 
 /// The shards a client may use, in slot order, as (shard index, rank) pairs.
 std::vector<std::pair<int, int>> client_shards(const core::Layout& layout, int client);

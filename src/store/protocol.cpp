@@ -85,8 +85,31 @@ const char* status_text(Status status) {
       return "out of memory";
     case Status::BadRequest:
       return "bad request";
+    case Status::ModelError:
+      return "model error";
   }
   return "unknown status";
+}
+
+std::string encode_names(const std::vector<std::string_view>& names) {
+  std::string field;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) field += '\0';
+    field += names[i];
+  }
+  return field;
+}
+
+std::vector<std::string_view> decode_names(std::string_view field) {
+  std::vector<std::string_view> names;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = field.find('\0', start);
+    names.push_back(field.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return names;
 }
 
 std::size_t encode_request(std::span<std::byte> frame, RequestHeader header, Dims dims,

@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/store.hpp"
 #include "store/tensor.hpp"
@@ -16,7 +18,9 @@ namespace scalestudy::store::protocol {
 inline constexpr std::uint32_t kRequestMagic = 0x51525353;  // "SSRQ" little-endian
 inline constexpr std::uint32_t kReplyMagic = 0x50525353;    // "SSRP"
 inline constexpr std::uint32_t kVersion = 1;
-inline constexpr std::size_t kMaxKeyBytes = 1024;
+/// The key field: one key, or for model and script requests a list of names (see
+/// encode_names), at most this long.
+inline constexpr std::size_t kMaxKeyBytes = 4096;
 inline constexpr std::size_t kMaxTextBytes = 4096;
 inline constexpr std::size_t kMaxInlineBytes = 65536;
 
@@ -29,6 +33,7 @@ enum class Status : std::uint8_t {
   Mismatch = 3,
   OutOfMemory = 4,
   BadRequest = 5,
+  ModelError = 6,  ///< the model runtime refused or failed (its message follows)
 };
 
 /// "ok", "unknown key", ...
@@ -45,7 +50,9 @@ struct RequestHeader {
   std::uint32_t reserved = 0;
   std::uint64_t payload_bytes = 0;
   std::uint64_t request_id = 0;
-  std::uint64_t value = 0;  ///< op-specific (Hello: protocol version)
+  /// op-specific (Hello: protocol version; Goodbye: errors the client raised that the database
+  /// rank did not see, e.g. an external backend's unknown keys)
+  std::uint64_t value = 0;
 };
 static_assert(sizeof(RequestHeader) == 40);
 
@@ -62,6 +69,14 @@ struct ReplyHeader {
   std::uint64_t value = 0;  ///< op-specific (exists: 0/1; Hello: frame capacity)
 };
 static_assert(sizeof(ReplyHeader) == 40);
+
+/// Joins names with NUL bytes, the key field of model and script requests:
+/// set_model/set_script: [key, option=value...]; run_model: [model, inputs..., outputs...];
+/// run_script: [script, function, inputs..., outputs...] (RequestHeader::value = input count).
+std::string encode_names(const std::vector<std::string_view>& names);
+
+/// Splits a key field written by encode_names.
+std::vector<std::string_view> decode_names(std::string_view field);
 
 /// Largest frame either side sends; database ranks receive requests into a buffer this big.
 inline constexpr std::size_t kMaxFrameBytes =

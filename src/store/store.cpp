@@ -1,10 +1,20 @@
 // Store verbs with a backend-independent implementation.
 #include "store/store.hpp"
 
+#include "core/error.hpp"
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace scalestudy::store {
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 const char* op_name(Op op) {
   switch (op) {
@@ -26,8 +36,78 @@ const char* op_name(Op op) {
       return "info";
     case Op::RawBegin:
       return "raw_begin";
+    case Op::SetModel:
+      return "set_model";
+    case Op::SetScript:
+      return "set_script";
+    case Op::RunModel:
+      return "run_model";
+    case Op::RunScript:
+      return "run_script";
+    case Op::ModelExists:
+      return "model_exists";
   }
   return "unknown";
+}
+
+namespace {
+
+[[noreturn]] void no_runtime(const Store& store, Op op, std::string_view key) {
+  throw StoreError(std::string(op_name(op)) + " '" + std::string(key) + "': the " +
+                   std::string(store.backend_name()) +
+                   " backend has no model runtime (models run on the database ranks of the mpi "
+                   "backend); use backend: mpi for inference");
+}
+
+std::string read_whole_file(const std::string& path, Op op, std::string_view key) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw StoreError(std::string(op_name(op)) + " '" + std::string(key) + "': cannot read " + path +
+                     ": " + std::strerror(errno));
+  }
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+}  // namespace
+
+void Store::set_model(std::string_view key, std::span<const std::byte>, const ModelOptions&) {
+  no_runtime(*this, Op::SetModel, key);
+}
+
+void Store::set_model_from_file(std::string_view key, const std::string& path,
+                                const ModelOptions& options) {
+  const std::string bytes = read_whole_file(path, Op::SetModel, key);
+  set_model(key, std::as_bytes(std::span(bytes.data(), bytes.size())), options);
+}
+
+void Store::set_script(std::string_view key, std::string_view) {
+  no_runtime(*this, Op::SetScript, key);
+}
+
+void Store::set_script_from_file(std::string_view key, const std::string& path) {
+  set_script(key, read_whole_file(path, Op::SetScript, key));
+}
+
+void Store::run_model(std::string_view key, const std::vector<std::string>&,
+                      const std::vector<std::string>&) {
+  no_runtime(*this, Op::RunModel, key);
+}
+
+void Store::run_script(std::string_view key, std::string_view, const std::vector<std::string>&,
+                       const std::vector<std::string>&) {
+  no_runtime(*this, Op::RunScript, key);
+}
+
+bool Store::model_exists(std::string_view key) { no_runtime(*this, Op::ModelExists, key); }
+
+bool Store::poll_model(std::string_view key, int interval_ms, int tries) {
+  for (int attempt = 0; attempt < tries; ++attempt) {
+    if (model_exists(key)) return true;
+    if (attempt + 1 < tries) std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+  }
+  return false;
 }
 
 bool Store::poll_key(std::string_view key, int interval_ms, int tries) {

@@ -3,10 +3,12 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "store/model_runtime.hpp"
 #include "store/tensor.hpp"
 
 namespace scalestudy::store {
@@ -22,8 +24,13 @@ enum class Op : std::uint8_t {
   TensorExists = 7,
   Info = 8,
   RawBegin = 9,
+  SetModel = 10,
+  SetScript = 11,
+  RunModel = 12,
+  RunScript = 13,
+  ModelExists = 14,
 };
-inline constexpr std::size_t kOpCount = 10;  ///< codes 0..9 (0 unused)
+inline constexpr std::size_t kOpCount = 15;  ///< codes 0..14 (0 unused)
 
 /// "put_tensor", ...
 const char* op_name(Op op);
@@ -71,6 +78,42 @@ class Store {
 
   /// Counters of every shard this client may use.
   virtual std::vector<ShardCounters> info() = 0;
+
+  /// Loads the TorchScript model `key` (serialized bytes) on every shard this client may use,
+  /// served with `options`. Throws StoreError with the runtime's message, or when the backend
+  /// has no model runtime.
+  virtual void set_model(std::string_view key, std::span<const std::byte> model,
+                         const ModelOptions& options);
+
+  /// set_model with the bytes of the file at `path`.
+  void set_model_from_file(std::string_view key, const std::string& path,
+                           const ModelOptions& options);
+
+  /// Compiles the TorchScript source `source` as `key` on every shard this client may use.
+  virtual void set_script(std::string_view key, std::string_view source);
+
+  /// set_script with the text of the file at `path`.
+  void set_script_from_file(std::string_view key, const std::string& path);
+
+  /// Runs model `key` on the tensors under `inputs`, storing its outputs under `outputs`. All
+  /// inputs and outputs must be on one shard (give them a common {hash tag}); the model runs
+  /// there. Throws StoreError with the runtime's message (wrong shape, missing model, ...).
+  virtual void run_model(std::string_view key, const std::vector<std::string>& inputs,
+                         const std::vector<std::string>& outputs);
+
+  /// Runs `function` of script `key` like run_model.
+  virtual void run_script(std::string_view key, std::string_view function,
+                          const std::vector<std::string>& inputs,
+                          const std::vector<std::string>& outputs);
+
+  /// Whether a model or script `key` is loaded on the shards this client may use.
+  virtual bool model_exists(std::string_view key);
+
+  /// Checks model_exists up to `tries` times, sleeping `interval_ms` in between.
+  bool poll_model(std::string_view key, int interval_ms, int tries);
+
+  /// The backend's name, for messages ("mpi", "redis").
+  virtual std::string_view backend_name() const = 0;
 
   /// Index (in the job's shard numbering) of the shard that holds `key` for this client.
   virtual int shard_of(std::string_view key) const = 0;

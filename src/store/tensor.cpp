@@ -93,6 +93,11 @@ std::uint64_t tensor_bytes(Dims dims, DType dtype) {
   return count * size;
 }
 
+std::string tensor_text(DType dtype, Dims dims, std::uint64_t bytes) {
+  return std::string(dtype_name(dtype)) + " " + dims_text(dims) + " (" + std::to_string(bytes) +
+         " bytes)";
+}
+
 AlignedBuffer::AlignedBuffer(std::size_t bytes) : size_(bytes) {
   if (bytes > 0) {
     data_.reset(static_cast<std::byte*>(::operator new(bytes, kAlignment)));

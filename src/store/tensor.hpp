@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -50,6 +51,9 @@ std::string dims_text(Dims dims);
 
 /// Bytes of a tensor of `dims` and `dtype`. Throws StoreError on overflow or a bad rank.
 std::uint64_t tensor_bytes(Dims dims, DType dtype);
+
+/// "float32 [1, 1024] (4096 bytes)": how error messages describe a tensor or a buffer.
+std::string tensor_text(DType dtype, Dims dims, std::uint64_t bytes);
 
 /// Uninitialised bytes aligned to 64 (a cache line, and enough for any vector unit).
 class AlignedBuffer {

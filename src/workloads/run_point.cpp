@@ -15,6 +15,9 @@
 #include "report/statistics.hpp"
 #include "results/point_writer.hpp"
 #include "store/backend.hpp"
+#ifdef SCALESTUDY_HAVE_TORCH
+#include "inference/torch_runtime.hpp"
+#endif
 #include "workloads/workload.hpp"
 
 namespace scalestudy::workloads {
@@ -60,6 +63,50 @@ std::vector<std::pair<std::string, std::uint64_t>> named_counters(const store::S
                      c.requests_by_op[op]);
   }
   return out;
+}
+
+/// What a database rank did with models: one row per request, one per model or script.
+std::vector<results::RecordTable> model_tables(const std::vector<store::RequestRecord>& requests,
+                                               const std::vector<store::ModelLoad>& loads) {
+  if (requests.empty() && loads.empty()) return {};
+  std::vector<std::string> key;
+  std::vector<std::string> kind;
+  std::vector<std::int64_t> failed;
+  std::vector<double> queue;
+  std::vector<double> compute;
+  std::vector<std::int64_t> batch;
+  for (const auto& r : requests) {
+    key.push_back(r.key);
+    kind.push_back(r.script ? "script" : "model");
+    failed.push_back(r.failed ? 1 : 0);
+    queue.push_back(r.queue_s);
+    compute.push_back(r.compute_s);
+    batch.push_back(r.batch_size);
+  }
+  std::vector<std::string> load_key;
+  std::vector<std::string> load_kind;
+  std::vector<double> load_s;
+  std::vector<double> first_call_s;
+  for (const auto& l : loads) {
+    load_key.push_back(l.key);
+    load_kind.push_back(l.script ? "script" : "model");
+    load_s.push_back(l.load_s);
+    first_call_s.push_back(l.first_call_s);
+  }
+  return {
+      {"model_requests",
+       {{"key", key},
+        {"kind", kind},
+        {"failed", failed},
+        {"queue_s", queue},
+        {"compute_s", compute},
+        {"batch_size", batch}}},
+      {"model_loads",
+       {{"key", load_key},
+        {"kind", load_kind},
+        {"load_s", load_s},
+        {"first_call_s", first_call_s}}},
+  };
 }
 
 /// Rank 0 of `clients` prints, per operation of its own recorder, the statistics of every
@@ -145,13 +192,23 @@ void run_point(const core::Parameters& params, const std::string& command_line) 
       "MPI_Comm_split(roles)");
   MPI_Comm_set_errhandler(role_comm, MPI_ERRORS_RETURN);
 
-  const store::BackendContext backend_context{params, layout, store_comm, world_rank};
+  store::BackendContext backend_context{params, layout, store_comm, world_rank};
+#ifdef SCALESTUDY_HAVE_TORCH
+  backend_context.make_model_runtime = [&params] {
+    store::ModelRuntimeSettings settings;
+    settings.intra_op_threads = static_cast<int>(params.integer("intra_op_threads"));
+    settings.inter_op_threads = static_cast<int>(params.integer("inter_op_threads"));
+    return inference::make_torch_runtime(settings);
+  };
+#endif
   results::TimingRecorder recorder;
   std::optional<store::ShardCounters> counters;
+  std::vector<results::RecordTable> tables;
   if (me.role == core::Role::Database) {
     auto database = backend.start(backend_context);
     database->serve();
     counters = database->counters();
+    tables = model_tables(database->request_records(), database->model_loads());
   } else {
     WorkloadContext context{params,   layout,    backend, backend_context,
                             me.index, role_comm, recorder};
@@ -191,6 +248,7 @@ void run_point(const core::Parameters& params, const std::string& command_line) 
   record.rank.peak_rss_bytes = core::peak_rss_bytes();
   if (me.role == core::Role::Client) record.timings = &recorder;
   if (counters) record.counters = named_counters(*counters);
+  record.tables = std::move(tables);
   const std::string& output = params.text("output");
   results::write_point_file(world, output, record);
 

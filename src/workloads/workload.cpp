@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "workloads/inference.hpp"
 #include "workloads/mpi_baseline.hpp"
 #include "workloads/throughput.hpp"
 
@@ -13,6 +14,8 @@ const std::vector<WorkloadEntry>& workloads() {
   static const std::vector<WorkloadEntry> table = {
       {"throughput", [] { return std::unique_ptr<Workload>(new Throughput()); }},
       {"mpi_baseline", [] { return std::unique_ptr<Workload>(new MpiBaseline()); }},
+      {"inference", [] { return std::unique_ptr<Workload>(new Inference()); }},
+      {"inference_baseline", [] { return std::unique_ptr<Workload>(new InferenceBaseline()); }},
   };
   return table;
 }

@@ -5,18 +5,35 @@
 
 #include <algorithm>
 
+#include "core/error.hpp"
 #include "core/mpi_runtime.hpp"
+#include "core/parameters.hpp"
 #include "store/backend.hpp"
-#include "store/mpi/mpi_server.hpp"
 
 namespace scalestudy::testing {
 
-SessionOptions standard_with_shards(int shards) {
+SessionOptions standard_with_shards(int shards, std::string backend) {
   int world = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &world);
   SessionOptions options;
+  options.backend = std::move(backend);
   options.shards = std::clamp(shards, 1, world - 1);
   return options;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const StoreError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+std::vector<std::string> built_backends() {
+  std::vector<std::string> names;
+  for (const auto& backend : store::backends()) names.emplace_back(backend.name);
+  return names;
 }
 
 SessionResult run_session(const SessionOptions& options,
@@ -44,20 +61,34 @@ SessionResult run_session(const SessionOptions& options,
   MPI_Comm role_comm = MPI_COMM_NULL;
   MPI_Comm_split(MPI_COMM_WORLD, me.role == core::Role::Client ? 0 : 1, rank, &role_comm);
 
+  core::Parameters params;
+  params.set("backend", options.backend, "session");
+  params.set("db_max_memory", std::to_string(options.max_memory), "session");
+  params.set("mpi_inline_bytes", std::to_string(options.inline_bytes), "session");
+  for (const auto& [name, value] : options.parameters) params.set(name, value, "session");
+  const store::Backend& backend = store::find_backend(options.backend);
+  store::BackendContext context{params, layout, comm, rank};
+  context.make_model_runtime = options.model_runtime;
+
   store::ShardCounters mine;
+  int largest_batch = 0;
+  int model_requests = 0;
   if (me.role == core::Role::Database) {
-    store::mpi::MpiServer server(comm, me.index, layout.clients_of_shard(me.index),
-                                 options.max_memory);
-    server.serve();
-    mine = server.counters();
-  } else {
-    std::vector<store::mpi::ShardAddress> shards;
-    for (const auto& [shard, shard_rank] : store::client_shards(layout, me.index)) {
-      shards.push_back({shard, shard_rank});
-    }
     try {
-      store::mpi::MpiStore client(comm, shards, options.inline_bytes);
-      ClientEnv env{client, layout, me.index, role_comm};
+      const auto database = backend.start(context);
+      database->serve();
+      mine = database->counters();
+      for (const auto& record : database->request_records()) {
+        largest_batch = std::max(largest_batch, static_cast<int>(record.batch_size));
+        ++model_requests;
+      }
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "database rank " << rank << " (" << options.backend << "): " << error.what();
+    }
+  } else {
+    try {
+      const auto client = backend.connect(context);
+      ClientEnv env{*client, comm, layout, me.index, role_comm};
       try {
         body(env);
       } catch (const std::exception& error) {
@@ -67,6 +98,8 @@ SessionResult run_session(const SessionOptions& options,
       ADD_FAILURE() << "client " << me.index << " could not connect: " << error.what();
     }
   }
+  MPI_Allreduce(&largest_batch, &result.largest_model_batch, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Allreduce(&model_requests, &result.model_requests, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   // Every rank learns every shard's counters (clients contribute nothing).
   const int is_shard = me.role == core::Role::Database ? 1 : 0;
   std::vector<int> flags(static_cast<std::size_t>(world));

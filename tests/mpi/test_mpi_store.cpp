@@ -1,10 +1,13 @@
-// The mpi store across ranks: byte-exact round trips, sharding, errors that leave the database
-// serving, the memory cap, and colocated isolation.
+// Every store backend across ranks, from the same test bodies: byte-exact round trips,
+// sharding, errors that leave the database serving, colocated isolation; and what only the mpi
+// backend has (its memory cap accounting, malformed frames).
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/error.hpp"
@@ -31,20 +34,23 @@ std::vector<std::byte> pattern(std::size_t bytes, std::uint64_t seed) {
   return data;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const StoreError& error) {
-    return error.what();
-  }
-  return "(no error)";
+/// Parameter: backend name.
+class BackendTest : public ::testing::TestWithParam<std::string> {};
+using StoreSharding = BackendTest;
+using StoreErrors = BackendTest;
+using StoreColocated = BackendTest;
+using StorePoll = BackendTest;
+
+std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
 }
 
-class MpiStore : public ::testing::TestWithParam<std::uint64_t> {};
+/// Parameters: backend name, mpi inline threshold.
+class StoreRoundTrip : public ::testing::TestWithParam<std::tuple<std::string, std::uint64_t>> {};
 
-TEST_P(MpiStore, RoundTripsEveryDtypeAndSizeByteForByte) {
-  SessionOptions options = standard_with_shards(2);
-  options.inline_bytes = GetParam();
+TEST_P(StoreRoundTrip, RoundTripsEveryDtypeAndSizeByteForByte) {
+  SessionOptions options = standard_with_shards(2, std::get<0>(GetParam()));
+  options.inline_bytes = std::get<1>(GetParam());
   run_session(options, [](ClientEnv& env) {
     const std::vector<std::uint64_t> size_classes = {0, 1, 1024, 1 << 20, 64 << 20};
     for (const DType dtype : store::kAllDTypes) {
@@ -81,11 +87,22 @@ TEST_P(MpiStore, RoundTripsEveryDtypeAndSizeByteForByte) {
 }
 
 // Inline threshold 0 sends every payload as its own message; 64 KiB inlines up to 64 KiB.
-INSTANTIATE_TEST_SUITE_P(InlineThresholds, MpiStore, ::testing::Values(0, 16384, 65536));
+INSTANTIATE_TEST_SUITE_P(MpiInlineThresholds, StoreRoundTrip,
+                         ::testing::Combine(::testing::Values("mpi"),
+                                            ::testing::Values(0, 16384, 65536)));
+// Other backends have no inline threshold.
+std::vector<std::string> other_backends() {
+  auto names = built_backends();
+  names.erase(std::remove(names.begin(), names.end(), "mpi"), names.end());
+  return names;
+}
+INSTANTIATE_TEST_SUITE_P(OtherBackends, StoreRoundTrip,
+                         ::testing::Combine(::testing::ValuesIn(other_backends()),
+                                            ::testing::Values(16384)));
 
-TEST(MpiStoreSharding, KeysSpreadOverAllShardsAndHashTagsStayTogether) {
+TEST_P(StoreSharding, KeysSpreadOverAllShardsAndHashTagsStayTogether) {
   constexpr int kKeys = 64;
-  const auto result = run_session(standard_with_shards(3), [](ClientEnv& env) {
+  const auto result = run_session(standard_with_shards(3, GetParam()), [](ClientEnv& env) {
     const std::uint64_t dims[] = {4};
     const float value[4] = {1, 2, 3, 4};
     for (int k = 0; k < kKeys; ++k) {
@@ -108,8 +125,8 @@ TEST(MpiStoreSharding, KeysSpreadOverAllShardsAndHashTagsStayTogether) {
   EXPECT_EQ(total, static_cast<std::uint64_t>(kKeys * result.layout.client_count()));
 }
 
-TEST(MpiStoreErrors, MissingKeyRaisesAndTheRankServesTheNextRequest) {
-  const auto result = run_session(standard_with_shards(1), [](ClientEnv& env) {
+TEST_P(StoreErrors, MissingKeyRaisesAndTheRankServesTheNextRequest) {
+  const auto result = run_session(standard_with_shards(1, GetParam()), [](ClientEnv& env) {
     const std::string key = "missing_" + std::to_string(env.client);
     float out[8];
     const std::uint64_t dims[] = {8};
@@ -129,8 +146,8 @@ TEST(MpiStoreErrors, MissingKeyRaisesAndTheRankServesTheNextRequest) {
   EXPECT_EQ(result.shards[0].errors, static_cast<std::uint64_t>(3 * result.layout.client_count()));
 }
 
-TEST(MpiStoreErrors, UndersizedOrMistypedBufferRaises) {
-  run_session(standard_with_shards(1), [](ClientEnv& env) {
+TEST_P(StoreErrors, UndersizedOrMistypedBufferRaises) {
+  run_session(standard_with_shards(1, GetParam()), [](ClientEnv& env) {
     const std::string key = "sized_" + std::to_string(env.client);
     std::vector<float> in(1024, 1.0F);
     const std::uint64_t dims[] = {1, 1024};
@@ -193,7 +210,7 @@ TEST(MpiStoreErrors, MalformedFramesGetABadRequestReply) {
     using store::protocol::kMaxFrameBytes;
     namespace tags = store::mpi::tags;
     const int server = env.layout.shard_ranks[0];
-    MPI_Comm comm = env.store.communicator();
+    MPI_Comm comm = env.comm;
     // Frames no client would send, straight to the database rank; each gets a reply on
     // channel 0 saying what is wrong.
     std::vector<std::byte> bad_magic(sizeof(store::protocol::RequestHeader), std::byte{0x5A});
@@ -229,10 +246,11 @@ TEST(MpiStoreErrors, MalformedFramesGetABadRequestReply) {
   });
 }
 
-TEST(MpiStoreColocated, ClientsOnlyTouchTheirNodesShard) {
+TEST_P(StoreColocated, ClientsOnlyTouchTheirNodesShard) {
   int world = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &world);
   SessionOptions options;
+  options.backend = GetParam();
   options.deployment = core::Deployment::Colocated;
   // Clients per node: 2 ranks -> 1 node; 3 ranks -> 1 node of 2 clients; 4 ranks -> 2 nodes.
   options.ranks_per_node = world % 2 == 0 ? 1 : world - 1;
@@ -257,8 +275,8 @@ TEST(MpiStoreColocated, ClientsOnlyTouchTheirNodesShard) {
   }
 }
 
-TEST(MpiStorePoll, PollKeyWaitsForAnotherClientsPut) {
-  run_session(standard_with_shards(1), [](ClientEnv& env) {
+TEST_P(StorePoll, PollKeyWaitsForAnotherClientsPut) {
+  run_session(standard_with_shards(1, GetParam()), [](ClientEnv& env) {
     EXPECT_FALSE(env.store.poll_key("never_there", 1, 3));
     const std::uint64_t dims[] = {1};
     const float one = 1;
@@ -267,6 +285,16 @@ TEST(MpiStorePoll, PollKeyWaitsForAnotherClientsPut) {
     EXPECT_TRUE(env.store.poll_key("ready", 1, 100));
   });
 }
+
+// The shared bodies run on every backend built into this binary.
+INSTANTIATE_TEST_SUITE_P(Backends, StoreSharding, ::testing::ValuesIn(built_backends()),
+                         backend_test_name);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreErrors, ::testing::ValuesIn(built_backends()),
+                         backend_test_name);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreColocated, ::testing::ValuesIn(built_backends()),
+                         backend_test_name);
+INSTANTIATE_TEST_SUITE_P(Backends, StorePoll, ::testing::ValuesIn(built_backends()),
+                         backend_test_name);
 
 }  // namespace
 }  // namespace scalestudy::testing

@@ -577,6 +577,49 @@ TEST_F(PointWriterTest, EmptyRecordsGiveEmptyGroups) {
   EXPECT_EQ(attribute_count(f), 2);
 }
 
+TEST_F(PointWriterTest, RecordTablesConcatenateEveryRanksRowsInRankOrder) {
+  const int rank = rank_of(MPI_COMM_WORLD);
+  const int size = size_of(MPI_COMM_WORLD);
+  PointRecord record;
+  record.rank.world_rank = rank;
+  // Rank r adds r rows (rank 0 none): value 10 r + i, batch r, label "r<r>-<i>".
+  if (rank > 0) {
+    std::vector<double> seconds;
+    std::vector<std::int64_t> batch;
+    std::vector<std::string> label;
+    for (int i = 0; i < rank; ++i) {
+      seconds.push_back(10.0 * rank + i);
+      batch.push_back(rank);
+      label.push_back("r" + std::to_string(rank) + "-" + std::to_string(i));
+    }
+    record.tables.push_back(
+        {"requests", {{"seconds", seconds}, {"batch", batch}, {"label", label}}});
+  }
+  const std::string file_path = path("tables");
+  ASSERT_NO_THROW(write_point_file(MPI_COMM_WORLD, file_path, record));
+  if (rank != 0) return;
+  const auto file = open_file(file_path);
+  const hid_t f = file.get();
+  const std::size_t total = static_cast<std::size_t>(size * (size - 1) / 2);
+  const auto ranks = read_all<std::int32_t>(f, "/tables/requests/rank", H5T_NATIVE_INT32);
+  const auto seconds = read_all<double>(f, "/tables/requests/seconds", H5T_NATIVE_DOUBLE);
+  const auto batch = read_all<std::int64_t>(f, "/tables/requests/batch", H5T_NATIVE_INT64);
+  const auto label = read_fixed_strings(f, "/tables/requests/label");
+  ASSERT_EQ(ranks.size(), total);
+  ASSERT_EQ(seconds.size(), total);
+  ASSERT_EQ(label.size(), total);
+  std::size_t row = 0;
+  for (int r = 1; r < size; ++r) {
+    for (int i = 0; i < r; ++i, ++row) {
+      EXPECT_EQ(ranks[row], r);
+      EXPECT_EQ(seconds[row], 10.0 * r + i);
+      EXPECT_EQ(batch[row], r);
+      const std::string expected = std::to_string(r) + "-" + std::to_string(i);
+      EXPECT_EQ(label[row], "r" + expected);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inconsistent input: the same ResultsError on every rank, no file, no hang.
 
@@ -681,6 +724,17 @@ TEST_F(PointWriterTest, MissingDirectoryThrowsOnEveryRank) {
   expect_results_error_everywhere(
       [&] { write_point_file(MPI_COMM_WORLD, directory_ + "/missing/point.h5", record); },
       "HDF5 call H5Fcreate failed");
+}
+
+TEST_F(PointWriterTest, RecordTablesWithDifferentColumnsThrowOnEveryRank) {
+  const int rank = rank_of(MPI_COMM_WORLD);
+  PointRecord record;
+  record.tables.push_back(
+      {"requests", {{rank == 0 ? "seconds" : "secs", std::vector<double>{1.0}}}});
+  const std::string file_path = path("table_columns");
+  expect_results_error_everywhere([&] { write_point_file(MPI_COMM_WORLD, file_path, record); },
+                                  "record table 'requests' has columns");
+  expect_no_file(file_path);
 }
 
 }  // namespace

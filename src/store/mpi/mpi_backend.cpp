@@ -9,10 +9,11 @@ namespace {
 
 class MpiDatabaseRank final : public DatabaseRank {
  public:
-  MpiDatabaseRank(MPI_Comm comm, int shard, int clients, std::uint64_t max_memory)
-      : server_(comm, shard, clients, max_memory) {}
+  MpiDatabaseRank(MPI_Comm comm, ServerOptions options) : server_(comm, std::move(options)) {}
   void serve() override { server_.serve(); }
   ShardCounters counters() const override { return server_.counters(); }
+  std::vector<RequestRecord> request_records() const override { return server_.request_records(); }
+  std::vector<ModelLoad> model_loads() const override { return server_.model_loads(); }
 
  private:
   MpiServer server_;
@@ -26,14 +27,21 @@ std::unique_ptr<Store> connect(const BackendContext& context) {
   }
   return std::make_unique<MpiStore>(
       context.comm, std::move(shards),
-      static_cast<std::uint64_t>(context.params.integer("mpi_inline_bytes")));
+      static_cast<std::uint64_t>(context.params.integer("mpi_inline_bytes")), 0,
+      wait_policy(context.params));
 }
 
 std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
   const auto& placement = context.layout.ranks[static_cast<std::size_t>(context.world_rank)];
-  return std::make_unique<MpiDatabaseRank>(
-      context.comm, placement.index, context.layout.clients_of_shard(placement.index),
-      static_cast<std::uint64_t>(context.params.integer("db_max_memory")));
+  ServerOptions options;
+  options.shard = placement.index;
+  options.expected_clients = context.layout.clients_of_shard(placement.index);
+  options.max_memory_bytes = static_cast<std::uint64_t>(context.params.integer("db_max_memory"));
+  const core::WaitPolicy wait = wait_policy(context.params);
+  options.spin = wait.spin;
+  options.max_sleep = wait.max_sleep;
+  if (context.make_model_runtime) options.runtime = context.make_model_runtime();
+  return std::make_unique<MpiDatabaseRank>(context.comm, std::move(options));
 }
 
 }  // namespace

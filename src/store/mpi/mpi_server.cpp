@@ -6,7 +6,9 @@
 #include <climits>
 #include <cstring>
 #include <new>
+#include <thread>
 
+#include "core/backoff.hpp"
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
 #include "store/mpi/transport.hpp"
@@ -18,24 +20,22 @@ using protocol::Request;
 using protocol::Status;
 
 namespace {
-/// Idle polls before yielding the core: keeps latency low on a dedicated core and lets
-/// oversubscribed ranks run.
-constexpr int kSpinsBeforeYield = 256;
+/// Longest the progress loop waits for model results before it looks at MPI again.
+constexpr std::chrono::microseconds kModelWait{1000};
 }  // namespace
 
-MpiServer::MpiServer(MPI_Comm comm, int shard, int expected_clients, std::uint64_t max_memory_bytes)
+MpiServer::MpiServer(MPI_Comm comm, ServerOptions options)
     : comm_(comm),
-      shard_(shard),
-      expected_clients_(expected_clients),
-      table_(max_memory_bytes),
+      options_(std::move(options)),
+      table_(options_.max_memory_bytes),
       request_frame_(protocol::kMaxFrameBytes),
       reply_frame_(protocol::kMaxFrameBytes),
       scratch_(kPutChunkBytes) {
   raw_requests_.fill(MPI_REQUEST_NULL);
   MPI_Comm_rank(comm_, &world_rank_);
-  counters_.shard = shard_;
+  counters_.shard = options_.shard;
   counters_.world_rank = world_rank_;
-  counters_.max_memory_bytes = max_memory_bytes;
+  counters_.max_memory_bytes = options_.max_memory_bytes;
 }
 
 MpiServer::~MpiServer() { release_requests(); }
@@ -60,15 +60,23 @@ ShardCounters MpiServer::counters() const {
 }
 
 void MpiServer::serve() {
-  int idle = 0;
-  while (goodbyes_ < expected_clients_) {
+  core::Backoff backoff(options_.spin, options_.max_sleep);
+  // Every client waits for its model results before it says goodbye, so no job is left when
+  // the last goodbye arrives; the condition only guards against a client that does not.
+  while (goodbyes_ < options_.expected_clients || !jobs_.empty()) {
     bool progressed = poll_requests();
     if (raw_active_) progressed = poll_raw() || progressed;
+    if (!jobs_.empty()) progressed = collect_results() || progressed;
     if (progressed) {
-      idle = 0;
-    } else if (++idle >= kSpinsBeforeYield) {
-      sched_yield();
-      idle = 0;
+      backoff.reset();
+    } else if (!jobs_.empty()) {
+      // Models are computing: sleep until one finishes, looking at MPI at least every
+      // millisecond. Polling faster would take the workers' cores on a loaded node.
+      options_.runtime->wait_for_results(kModelWait);
+    } else if (options_.control_idle_sleep.count() > 0 && !raw_active_) {
+      std::this_thread::sleep_for(options_.control_idle_sleep);
+    } else {
+      backoff.pause();
     }
   }
   release_requests();
@@ -167,7 +175,9 @@ void MpiServer::handle_request(const Request& request, int source) {
       reply(source, channel, ok);
       return;
     case Op::Goodbye:
-      ++goodbyes_;  // no reply: the client is gone
+      // No reply: the client is gone. It counts the errors it raised elsewhere (redis backend).
+      ++goodbyes_;
+      counters_.errors += request.header.value;
       return;
     case Op::PutTensor:
       put(request, source);
@@ -196,6 +206,23 @@ void MpiServer::handle_request(const Request& request, int source) {
     }
     case Op::RawBegin:
       raw_begin(request, source);
+      return;
+    case Op::SetModel:
+      set_model(request, source);
+      return;
+    case Op::SetScript:
+      set_script(request, source);
+      return;
+    case Op::RunModel:
+    case Op::RunScript:
+      run(request, source);
+      return;
+    case Op::ModelExists:
+      ok.value = options_.runtime && (options_.runtime->has_model(request.key) ||
+                                      options_.runtime->has_script(request.key))
+                     ? 1
+                     : 0;
+      reply(source, channel, ok);
       return;
   }
   reply_error(source, request, Status::BadRequest, "operation not served by the mpi store");
@@ -232,9 +259,9 @@ void MpiServer::put(const Request& request, int source) {
   }
   if (tensor == nullptr) return refuse(Status::OutOfMemory, error);
   if (request.has_inline_payload()) {
-    if (bytes > 0) std::memcpy(tensor->data.data(), request.inline_payload.data(), bytes);
+    if (bytes > 0) std::memcpy(tensor->bytes_ptr(), request.inline_payload.data(), bytes);
   } else {
-    recv_bytes(comm_, tensor->data.data(), bytes, source, tags::payload(request.header.channel),
+    recv_bytes(comm_, tensor->bytes_ptr(), bytes, source, tags::payload(request.header.channel),
                kPutChunkBytes);
   }
   counters_.bytes_in += bytes;
@@ -253,13 +280,12 @@ void MpiServer::read(const Request& request, int source) {
     const auto dtype = dtype_from_code(request.header.dtype);
     if (!dtype || *dtype != tensor->dtype || request.header.payload_bytes != tensor->bytes) {
       const std::string wanted =
-          dtype ? std::string(dtype_name(*dtype)) + " " + dims_text(request.dims())
-                : "dtype code " + std::to_string(request.header.dtype);
+          dtype ? tensor_text(*dtype, request.dims(), request.header.payload_bytes)
+                : "dtype code " + std::to_string(request.header.dtype) + " (" +
+                      std::to_string(request.header.payload_bytes) + " bytes)";
       reply_error(source, request, Status::Mismatch,
-                  "stored tensor is " + std::string(dtype_name(tensor->dtype)) + " " +
-                      dims_text(tensor->shape()) + " (" + std::to_string(tensor->bytes) +
-                      " bytes) but the buffer is " + wanted + " (" +
-                      std::to_string(request.header.payload_bytes) + " bytes)");
+                  "stored tensor is " + tensor_text(tensor->dtype, tensor->shape(), tensor->bytes) +
+                      " but the buffer is " + wanted);
       return;
     }
   }
@@ -267,7 +293,7 @@ void MpiServer::read(const Request& request, int source) {
   ok.request_id = request.header.request_id;
   ok.dtype = static_cast<std::uint8_t>(tensor->dtype);
   ok.payload_bytes = tensor->bytes;
-  const std::span<const std::byte> data(tensor->data.data(), tensor->bytes);
+  const std::span<const std::byte> data(tensor->bytes_ptr(), tensor->bytes);
   const bool fits_inline =
       tensor->bytes <= request.header.value && tensor->bytes <= protocol::kMaxInlineBytes;
   if (fits_inline) {
@@ -323,11 +349,16 @@ void MpiServer::reply(int dest, int channel, ReplyHeader header, Dims dims, std:
 
 void MpiServer::reply_error(int dest, const Request& request, Status status,
                             std::string_view message) {
+  reply_error(dest, request.header.channel, request.header.request_id, status, message);
+}
+
+void MpiServer::reply_error(int dest, int channel, std::uint64_t request_id, Status status,
+                            std::string_view message) {
   ++counters_.errors;
   ReplyHeader header;
   header.status = static_cast<std::uint8_t>(status);
-  header.request_id = request.header.request_id;
-  reply(dest, request.header.channel, header, {}, message);
+  header.request_id = request_id;
+  reply(dest, channel, header, {}, message);
 }
 
 }  // namespace scalestudy::store::mpi

@@ -5,20 +5,40 @@
 #include <mpi.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
+#include "store/model_runtime.hpp"
 #include "store/mpi/tensor_table.hpp"
 #include "store/protocol.hpp"
 #include "store/store.hpp"
 
 namespace scalestudy::store::mpi {
 
+/// How a database rank serves.
+struct ServerOptions {
+  int shard = 0;
+  int expected_clients = 0;  ///< clients that will say goodbye
+  std::uint64_t max_memory_bytes = 0;
+  /// Idle progress loop: poll this long, then sleep with back-off up to max_sleep at a time.
+  std::chrono::microseconds spin{50};
+  std::chrono::microseconds max_sleep{100};
+  /// > 0: while no raw baseline runs, just sleep this long between polls — for ranks whose
+  /// data goes elsewhere (redis backend) and that must leave their core to the server.
+  std::chrono::microseconds control_idle_sleep{0};
+  /// Runs models and scripts; none: model requests are refused with a clear error.
+  std::unique_ptr<ModelRuntime> runtime;
+};
+
 class MpiServer {
  public:
-  /// `comm` is the store communicator; `expected_clients` the clients that will say goodbye.
-  MpiServer(MPI_Comm comm, int shard, int expected_clients, std::uint64_t max_memory_bytes);
+  /// `comm` is the store communicator.
+  MpiServer(MPI_Comm comm, ServerOptions options);
   ~MpiServer();
   MpiServer(const MpiServer&) = delete;
   MpiServer& operator=(const MpiServer&) = delete;
@@ -28,6 +48,12 @@ class MpiServer {
   void serve();
 
   ShardCounters counters() const;
+
+  /// Every model and script request served, in completion order.
+  const std::vector<RequestRecord>& request_records() const { return records_; }
+
+  /// Load and first-call times of every model and script (empty without a runtime).
+  std::vector<ModelLoad> model_loads() const;
 
  private:
   enum RawSlot { kRawPutSlot = 0, kRawGetSlot = 1, kRawSlots = 2 };
@@ -41,17 +67,42 @@ class MpiServer {
   void put(const protocol::Request& request, int source);
   void read(const protocol::Request& request, int source);
   void raw_begin(const protocol::Request& request, int source);
+  // Models and scripts (mpi_server_models.cpp).
+  void set_model(const protocol::Request& request, int source);
+  void set_script(const protocol::Request& request, int source);
+  void run(const protocol::Request& request, int source);
+  /// Replies to finished model jobs; returns whether any finished.
+  bool collect_results();
+  /// The request's payload in one buffer (inline, or received behind the frame). Returns an
+  /// empty optional after draining it when it cannot be held; `error` says why.
+  std::optional<AlignedBuffer> take_payload(const protocol::Request& request, int source,
+                                            std::string& error);
   void reply(int dest, int channel, protocol::ReplyHeader header, Dims dims = {},
              std::string_view text = {}, std::span<const std::byte> inline_payload = {});
   void reply_error(int dest, const protocol::Request& request, protocol::Status status,
                    std::string_view message);
+  void reply_error(int dest, int channel, std::uint64_t request_id, protocol::Status status,
+                   std::string_view message);
+
+  /// A model or script job waiting for its result.
+  struct PendingJob {
+    int source = 0;
+    int channel = 0;
+    std::uint64_t request_id = 0;
+    Op op = Op::RunModel;
+    std::string key;
+    std::vector<std::string> outputs;
+  };
   void release_requests();
 
   MPI_Comm comm_;
-  int shard_;
+  ServerOptions options_;
   int world_rank_ = -1;
-  int expected_clients_;
   int goodbyes_ = 0;
+  std::map<std::uint64_t, PendingJob> jobs_;  ///< by ticket
+  std::uint64_t next_ticket_ = 1;
+  std::vector<JobResult> results_;  ///< reused between collect_results calls
+  std::vector<RequestRecord> records_;
   TensorTable table_;
   ShardCounters counters_;
   std::vector<std::byte> request_frame_;

@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "core/error.hpp"
-#include "core/mpi_check.hpp"
 #include "store/mpi/transport.hpp"
 #include "store/sharding.hpp"
 
@@ -14,30 +13,15 @@ namespace scalestudy::store::mpi {
 
 using protocol::Reply;
 using protocol::RequestHeader;
-using protocol::Status;
 
 MpiStore::MpiStore(MPI_Comm comm, std::vector<ShardAddress> shards, std::uint64_t inline_bytes,
-                   int channel)
+                   int channel, core::WaitPolicy wait)
     : comm_(comm),
       shards_(std::move(shards)),
       inline_bytes_(std::min<std::uint64_t>(inline_bytes, protocol::kMaxInlineBytes)),
-      channel_(channel),
-      request_frame_(protocol::kMaxFrameBytes),
-      reply_frame_(protocol::kMaxFrameBytes) {
+      channel_(comm, channel, wait) {
   if (shards_.empty()) throw StoreError("mpi store: this client has no database shard to use");
-  if (channel < 0 || channel >= tags::kMaxChannels) {
-    throw StoreError("mpi store: channel " + std::to_string(channel) + " out of range");
-  }
-  for (const auto& shard : shards_) {
-    RequestHeader header;
-    header.op = static_cast<std::uint8_t>(Op::Hello);
-    header.value = protocol::kVersion;
-    const Reply reply = call(shard, header, {}, {});
-    if (reply.header.value < protocol::kMaxFrameBytes) {
-      fail(Op::Hello, "", shard,
-           "database rank accepts frames of only " + std::to_string(reply.header.value) + " bytes");
-    }
-  }
+  for (const auto& shard : shards_) channel_.hello(shard);
 }
 
 MpiStore::~MpiStore() {
@@ -51,75 +35,26 @@ MpiStore::~MpiStore() {
 void MpiStore::close() {
   if (closed_) return;
   closed_ = true;
-  for (const auto& shard : shards_) {
-    RequestHeader header;
-    header.op = static_cast<std::uint8_t>(Op::Goodbye);
-    header.channel = static_cast<std::uint16_t>(channel_);
-    const std::size_t size = protocol::encode_request(request_frame_, header, {}, {});
-    core::mpi_call(MPI_Send(request_frame_.data(), static_cast<int>(size), MPI_BYTE,
-                            shard.world_rank, tags::kRequest, comm_),
-                   "MPI_Send(goodbye)");
-  }
+  for (const auto& shard : shards_) channel_.goodbye(shard);
 }
 
 const ShardAddress& MpiStore::target(std::string_view key) const {
-  return shards_[static_cast<std::size_t>(
-      shard_of_slot(hash_slot(key), static_cast<int>(shards_.size())))];
+  return shards_[shard_position(key, shards_.size())];
 }
 
 int MpiStore::shard_of(std::string_view key) const { return target(key).shard; }
 
-void MpiStore::fail(Op op, std::string_view key, const ShardAddress& shard,
-                    std::string_view reason) const {
-  throw StoreError(std::string(op_name(op)) + (key.empty() ? "" : " '" + std::string(key) + "'") +
-                   " on shard " + std::to_string(shard.shard) + " (rank " +
-                   std::to_string(shard.world_rank) + "): " + std::string(reason));
-}
-
 Reply MpiStore::call(const ShardAddress& shard, RequestHeader header, Dims dims,
                      std::string_view key, std::span<const std::byte> inline_payload) {
   const std::uint64_t id = send_request(shard, header, dims, key, inline_payload);
-  return await_reply(shard, static_cast<Op>(header.op), key, id);
+  return channel_.await(shard, static_cast<Op>(header.op), key, id);
 }
 
 std::uint64_t MpiStore::send_request(const ShardAddress& shard, RequestHeader header, Dims dims,
                                      std::string_view key,
                                      std::span<const std::byte> inline_payload) {
-  if (closed_) fail(static_cast<Op>(header.op), key, shard, "the store was closed");
-  header.channel = static_cast<std::uint16_t>(channel_);
-  header.request_id = next_request_id_++;
-  std::size_t size = 0;
-  try {
-    size = protocol::encode_request(request_frame_, header, dims, key, inline_payload);
-  } catch (const StoreError& error) {
-    fail(static_cast<Op>(header.op), key, shard, error.what());
-  }
-  core::mpi_call(MPI_Send(request_frame_.data(), static_cast<int>(size), MPI_BYTE, shard.world_rank,
-                          tags::kRequest, comm_),
-                 "MPI_Send(request)");
-  return header.request_id;
-}
-
-Reply MpiStore::await_reply(const ShardAddress& shard, Op op, std::string_view key,
-                            std::uint64_t request_id) {
-  MPI_Status status;
-  core::mpi_call(MPI_Recv(reply_frame_.data(), static_cast<int>(reply_frame_.size()), MPI_BYTE,
-                          shard.world_rank, tags::reply(channel_), comm_, &status),
-                 "MPI_Recv(reply)");
-  int count = 0;
-  MPI_Get_count(&status, MPI_BYTE, &count);
-  const Reply reply = protocol::decode_reply(
-      std::span<const std::byte>(reply_frame_.data(), static_cast<std::size_t>(count)));
-  if (reply.header.request_id != request_id) {
-    fail(op, key, shard,
-         "reply to request " + std::to_string(reply.header.request_id) + " while waiting for " +
-             std::to_string(request_id));
-  }
-  if (reply.status() != Status::Ok) {
-    fail(op, key, shard,
-         std::string(protocol::status_text(reply.status())) + ": " + std::string(reply.text));
-  }
-  return reply;
+  if (closed_) RequestChannel::fail(static_cast<Op>(header.op), key, shard, "the store was closed");
+  return channel_.send(shard, header, dims, key, inline_payload);
 }
 
 std::byte* MpiStore::receive_payload(const Reply& reply, const ShardAddress& shard,
@@ -129,7 +64,8 @@ std::byte* MpiStore::receive_payload(const Reply& reply, const ShardAddress& sha
       std::memcpy(out, reply.inline_payload.data(), reply.inline_payload.size());
     }
   } else {
-    recv_bytes(comm_, out, reply.header.payload_bytes, shard.world_rank, tags::payload(channel_));
+    recv_bytes(comm_, out, reply.header.payload_bytes, shard.world_rank,
+               tags::payload(channel_.channel()));
   }
   return out;
 }
@@ -139,7 +75,7 @@ std::uint64_t MpiStore::checked_bytes(Op op, std::string_view key, const ShardAd
   try {
     return tensor_bytes(dims, dtype);
   } catch (const StoreError& error) {
-    fail(op, key, shard, error.what());
+    RequestChannel::fail(op, key, shard, error.what());
   }
 }
 
@@ -149,17 +85,104 @@ void MpiStore::put_tensor(std::string_view key, const void* data, Dims dims, DTy
   RequestHeader header;
   header.op = static_cast<std::uint8_t>(Op::PutTensor);
   header.dtype = static_cast<std::uint8_t>(dtype);
-  const auto* bytes_in = static_cast<const std::byte*>(data);
-  if (bytes <= inline_bytes_) {
-    call(shard, header, dims, key, std::span<const std::byte>(bytes_in, bytes));
-    return;
+  call_with_payload(shard, header, dims, key,
+                    std::span<const std::byte>(static_cast<const std::byte*>(data), bytes), key);
+}
+
+Reply MpiStore::call_with_payload(const ShardAddress& shard, RequestHeader header, Dims dims,
+                                  std::string_view key, std::span<const std::byte> payload,
+                                  std::string_view label) {
+  if (payload.size() <= inline_bytes_) {
+    return channel_.await(shard, static_cast<Op>(header.op), label,
+                          send_request(shard, header, dims, key, payload));
   }
   // The payload follows the frame at once, straight from the caller's buffer; the reply comes
   // when the database rank holds it (or has refused and drained it).
-  header.payload_bytes = bytes;
+  header.payload_bytes = payload.size();
   const std::uint64_t id = send_request(shard, header, dims, key, {});
-  send_bytes(comm_, bytes_in, bytes, shard.world_rank, tags::payload(channel_), kPutChunkBytes);
-  await_reply(shard, Op::PutTensor, key, id);
+  send_bytes(comm_, payload.data(), payload.size(), shard.world_rank,
+             tags::payload(channel_.channel()), kPutChunkBytes);
+  return channel_.await(shard, static_cast<Op>(header.op), label, id);
+}
+
+void MpiStore::set_model(std::string_view key, std::span<const std::byte> model,
+                         const ModelOptions& options) {
+  const std::string instances = "instances=" + std::to_string(options.instances);
+  const std::string threads = "threads_per_queue=" + std::to_string(options.threads_per_queue);
+  const std::string batch = "max_batch_size=" + std::to_string(options.max_batch_size);
+  const std::string delay = "max_queue_delay_us=" + std::to_string(options.max_queue_delay_us);
+  const std::string field = protocol::encode_names({key, instances, threads, batch, delay});
+  for (const auto& shard : shards_) {
+    RequestHeader header;
+    header.op = static_cast<std::uint8_t>(Op::SetModel);
+    call_with_payload(shard, header, {}, field, model, key);
+  }
+}
+
+void MpiStore::set_script(std::string_view key, std::string_view source) {
+  for (const auto& shard : shards_) {
+    RequestHeader header;
+    header.op = static_cast<std::uint8_t>(Op::SetScript);
+    call_with_payload(shard, header, {}, key, std::as_bytes(std::span(source)), key);
+  }
+}
+
+const ShardAddress& MpiStore::model_target(Op op, std::string_view key,
+                                           const std::vector<std::string>& inputs,
+                                           const std::vector<std::string>& outputs) const {
+  if (inputs.empty()) {
+    RequestChannel::fail(op, key, target(key), "needs at least one input key");
+  }
+  const ShardAddress& shard = target(inputs.front());
+  for (const auto* names : {&inputs, &outputs}) {
+    for (const auto& name : *names) {
+      const ShardAddress& other = target(name);
+      if (other.shard != shard.shard) {
+        RequestChannel::fail(op, key, shard,
+                             "inputs and outputs must be on one shard, but '" + inputs.front() +
+                                 "' is on shard " + std::to_string(shard.shard) + " and '" + name +
+                                 "' on shard " + std::to_string(other.shard) +
+                                 "; give them a common hash tag, e.g. '{job}" + name + "'");
+      }
+    }
+  }
+  return shard;
+}
+
+void MpiStore::run_model(std::string_view key, const std::vector<std::string>& inputs,
+                         const std::vector<std::string>& outputs) {
+  const ShardAddress& shard = model_target(Op::RunModel, key, inputs, outputs);
+  std::vector<std::string_view> names = {key};
+  names.insert(names.end(), inputs.begin(), inputs.end());
+  names.insert(names.end(), outputs.begin(), outputs.end());
+  RequestHeader header;
+  header.op = static_cast<std::uint8_t>(Op::RunModel);
+  header.value = inputs.size();
+  channel_.await(shard, Op::RunModel, key,
+                 send_request(shard, header, {}, protocol::encode_names(names), {}));
+}
+
+void MpiStore::run_script(std::string_view key, std::string_view function,
+                          const std::vector<std::string>& inputs,
+                          const std::vector<std::string>& outputs) {
+  const ShardAddress& shard = model_target(Op::RunScript, key, inputs, outputs);
+  std::vector<std::string_view> names = {key, function};
+  names.insert(names.end(), inputs.begin(), inputs.end());
+  names.insert(names.end(), outputs.begin(), outputs.end());
+  RequestHeader header;
+  header.op = static_cast<std::uint8_t>(Op::RunScript);
+  header.value = inputs.size();
+  channel_.await(shard, Op::RunScript, key,
+                 send_request(shard, header, {}, protocol::encode_names(names), {}));
+}
+
+bool MpiStore::model_exists(std::string_view key) {
+  for (const auto& shard : shards_) {
+    RequestHeader header;
+    header.op = static_cast<std::uint8_t>(Op::ModelExists);
+    if (call(shard, header, {}, key).header.value == 0) return false;
+  }
+  return true;
 }
 
 void MpiStore::unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype) {
@@ -172,9 +195,9 @@ void MpiStore::unpack_tensor(std::string_view key, void* out, Dims dims, DType d
   header.value = inline_bytes_;  // largest payload this client takes inline
   const Reply reply = call(shard, header, dims, key);
   if (reply.header.payload_bytes != bytes) {
-    fail(Op::UnpackTensor, key, shard,
-         "database rank sent " + std::to_string(reply.header.payload_bytes) +
-             " bytes for a buffer of " + std::to_string(bytes));
+    RequestChannel::fail(Op::UnpackTensor, key, shard,
+                         "database rank sent " + std::to_string(reply.header.payload_bytes) +
+                             " bytes for a buffer of " + std::to_string(bytes));
   }
   receive_payload(reply, shard, static_cast<std::byte*>(out));
 }
@@ -186,7 +209,7 @@ Tensor MpiStore::get_tensor(std::string_view key) {
   header.value = inline_bytes_;
   const Reply reply = call(shard, header, {}, key);
   const auto dtype = dtype_from_code(reply.header.dtype);
-  if (!dtype) fail(Op::GetTensor, key, shard, "reply has no valid dtype");
+  if (!dtype) RequestChannel::fail(Op::GetTensor, key, shard, "reply has no valid dtype");
   Tensor tensor;
   tensor.dtype = *dtype;
   tensor.dims.assign(reply.dims().begin(), reply.dims().end());
@@ -214,9 +237,9 @@ std::vector<ShardCounters> MpiStore::info() {
     header.op = static_cast<std::uint8_t>(Op::Info);
     const Reply reply = call(shard, header, {}, {});
     if (reply.inline_payload.size() != sizeof(ShardCounters)) {
-      fail(Op::Info, "", shard,
-           "reply of " + std::to_string(reply.inline_payload.size()) +
-               " bytes is not a counters record");
+      RequestChannel::fail(Op::Info, "", shard,
+                           "reply of " + std::to_string(reply.inline_payload.size()) +
+                               " bytes is not a counters record");
     }
     ShardCounters counters;
     std::memcpy(&counters, reply.inline_payload.data(), sizeof(counters));

@@ -7,16 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "store/mpi/request_channel.hpp"
 #include "store/protocol.hpp"
 #include "store/store.hpp"
 
 namespace scalestudy::store::mpi {
-
-/// A database rank a client may talk to.
-struct ShardAddress {
-  int shard;       ///< shard index in the job
-  int world_rank;  ///< rank in the store communicator
-};
 
 class MpiStore final : public Store {
  public:
@@ -24,7 +19,7 @@ class MpiStore final : public Store {
   /// `comm` is the store communicator, duplicated collectively by every rank of the job.
   /// Throws StoreError if a shard speaks another protocol version.
   MpiStore(MPI_Comm comm, std::vector<ShardAddress> shards, std::uint64_t inline_bytes,
-           int channel = 0);
+           int channel = 0, core::WaitPolicy wait = {});
   /// Says goodbye to every shard (what lets database ranks shut down); never throws.
   ~MpiStore() override;
   MpiStore(const MpiStore&) = delete;
@@ -37,6 +32,16 @@ class MpiStore final : public Store {
   bool tensor_exists(std::string_view key) override;
   std::vector<ShardCounters> info() override;
   int shard_of(std::string_view key) const override;
+  void set_model(std::string_view key, std::span<const std::byte> model,
+                 const ModelOptions& options) override;
+  void set_script(std::string_view key, std::string_view source) override;
+  void run_model(std::string_view key, const std::vector<std::string>& inputs,
+                 const std::vector<std::string>& outputs) override;
+  void run_script(std::string_view key, std::string_view function,
+                  const std::vector<std::string>& inputs,
+                  const std::vector<std::string>& outputs) override;
+  bool model_exists(std::string_view key) override;
+  std::string_view backend_name() const override { return "mpi"; }
 
   /// Sends goodbye to every shard now (idempotent). Throws MpiError on failure.
   void close();
@@ -52,24 +57,25 @@ class MpiStore final : public Store {
   /// Sends a request frame; returns its request id.
   std::uint64_t send_request(const ShardAddress& shard, protocol::RequestHeader header, Dims dims,
                              std::string_view key, std::span<const std::byte> inline_payload);
-  /// Waits for the reply to `request_id`. Error statuses become StoreError.
-  protocol::Reply await_reply(const ShardAddress& shard, Op op, std::string_view key,
-                              std::uint64_t request_id);
-  [[noreturn]] void fail(Op op, std::string_view key, const ShardAddress& shard,
-                         std::string_view reason) const;
   /// Bytes of a tensor of `dims` and `dtype`, or StoreError naming op, key and shard.
   std::uint64_t checked_bytes(Op op, std::string_view key, const ShardAddress& shard, Dims dims,
                               DType dtype) const;
+  /// Sends a frame whose payload is `payload`: inside the frame up to the inline threshold,
+  /// else right behind it in pieces; returns the reply. `key` is the frame's key field.
+  protocol::Reply call_with_payload(const ShardAddress& shard, protocol::RequestHeader header,
+                                    Dims dims, std::string_view key,
+                                    std::span<const std::byte> payload, std::string_view label);
+  /// The shard that runs a model or script on `inputs` and `outputs`: theirs, which must be one.
+  const ShardAddress& model_target(Op op, std::string_view key,
+                                   const std::vector<std::string>& inputs,
+                                   const std::vector<std::string>& outputs) const;
   std::byte* receive_payload(const protocol::Reply& reply, const ShardAddress& shard,
                              std::byte* out);
 
   MPI_Comm comm_;
   std::vector<ShardAddress> shards_;
   std::uint64_t inline_bytes_;
-  int channel_;
-  std::uint64_t next_request_id_ = 1;
-  std::vector<std::byte> request_frame_;
-  std::vector<std::byte> reply_frame_;
+  RequestChannel channel_;
   bool closed_ = false;
 };
 

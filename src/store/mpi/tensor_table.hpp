@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,10 +17,14 @@ struct StoredTensor {
   DType dtype = DType::Float32;
   std::uint8_t ndim = 0;
   std::array<std::uint64_t, kMaxDims> dims{};
-  std::uint64_t bytes = 0;  ///< bytes in use; data.size() is the capacity
-  AlignedBuffer data;
+  std::uint64_t bytes = 0;  ///< bytes in use; data->size() is the capacity
+  /// Shared so that a model job reading the tensor keeps it alive and unchanged: a put never
+  /// writes into a buffer anyone else still holds, it takes a new one.
+  std::shared_ptr<AlignedBuffer> data;
 
   Dims shape() const { return Dims(dims.data(), ndim); }
+  std::size_t capacity() const { return data ? data->size() : 0; }
+  std::byte* bytes_ptr() const { return data ? data->data() : nullptr; }
 };
 
 /// Key -> tensor map that accounts buffer capacity against a cap and reuses a key's buffer
@@ -35,6 +40,10 @@ class TensorTable {
   /// the old tensor under `key` is then left as it was.
   StoredTensor* reserve(std::string_view key, DType dtype, Dims dims, std::uint64_t bytes,
                         std::string& error);
+
+  /// Stores `tensor` under `key` without copying its bytes. Returns false and sets `error` if
+  /// the cap would be exceeded.
+  bool adopt(std::string_view key, Tensor&& tensor, std::string& error);
 
   const StoredTensor* find(std::string_view key) const;
   bool erase(std::string_view key);

@@ -13,6 +13,8 @@ inline constexpr int kRequest = 1;   ///< client -> database: request frames
 inline constexpr int kRawPut = 2;    ///< client -> database: raw baseline payload
 inline constexpr int kRawGet = 3;    ///< client -> database: raw baseline 1-byte request
 inline constexpr int kRawReply = 4;  ///< database -> client: raw baseline reply
+/// database -> client: where an external server (the redis backend's) listens, or why not
+inline constexpr int kServerAddress = 5;
 inline constexpr int kChannelBase = 16;
 inline constexpr int kMaxChannels = 1024;
 /// database -> client reply frames of one client channel
