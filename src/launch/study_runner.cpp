@@ -281,8 +281,14 @@ RunSummary run_study(const study::Study& study, const LaunchHost& host, const Ru
     status.duration_s = result.seconds;
     status.exit_status = result.exit_status;
     status.file.clear();
+    // A complete results file is the point's result, however the job ended after writing it
+    // (e.g. Ctrl-C while ranks were finalising).
     const bool wrote = results::is_complete_point_file(files.results_file);
-    if (result.interrupted) {
+    if (wrote) {
+      status.status = "completed";
+      status.reason.clear();
+      status.file = "points/" + point->id + "/point.h5";
+    } else if (result.interrupted) {
       status.status = "interrupted";
       status.reason = "interrupted (SIGINT); the point runs again next time";
     } else if (result.timed_out) {
@@ -296,13 +302,9 @@ RunSummary run_study(const study::Study& study, const LaunchHost& host, const Ru
     } else if (result.exit_status != 0) {
       status.status = "failed";
       status.reason = "exited with status " + std::to_string(result.exit_status);
-    } else if (!wrote) {
+    } else {
       status.status = "failed";
       status.reason = "exited with status 0 but wrote no complete results file";
-    } else {
-      status.status = "completed";
-      status.reason.clear();
-      status.file = "points/" + point->id + "/point.h5";
     }
     char seconds[32];
     std::snprintf(seconds, sizeof(seconds), "%.1f s", result.seconds);
