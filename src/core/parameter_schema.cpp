@@ -64,6 +64,11 @@ const std::vector<ParamSpec>& parameter_schema() {
       {"script", ParamType::Text, "", "inference",
        "TorchScript source with pre_process_3ch (default: build/models/"
        "data_processing_script.txt)"},
+      {"pipeline", ParamType::Choice, "full", "inference",
+       "full: every iteration puts the images, runs the script and the model, and unpacks the "
+       "scores (SmartSim-Scaling); model_only: only run_model repeats on stored inputs, as a "
+       "model server's load generator (Triton's perf_analyzer) sends requests",
+       {"full", "model_only"}},
       {"batch_size", ParamType::Integer, "1", "inference",
        "images per request (batch_size x image_size x image_size x 3 float32)", {}, 1},
       {"image_size", ParamType::Integer, "224", "inference",

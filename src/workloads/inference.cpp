@@ -1,8 +1,10 @@
 // The inference workload and its in-process baseline.
 #include "workloads/inference.hpp"
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,43 +73,61 @@ void check_inference_parameters(const core::Parameters& params) {
 }
 
 #ifdef SCALESTUDY_HAVE_TORCH
-/// Runs the script and the model in-process on the same images, recording `<prefix>run_script`,
-/// `<prefix>run_model` and `<prefix>loop_time`.
-void run_local_loop(WorkloadContext& context, const std::string& prefix) {
-  const auto& params = context.params;
-  auto& recorder = context.recorder;
-  const inference::LocalThreads threads{static_cast<int>(params.integer("intra_op_threads")),
-                                        static_cast<int>(params.integer("inter_op_threads"))};
-  auto script = inference::LocalScript::from_file(script_path(params), threads);
-  auto model = inference::LocalModel::from_file(model_path(params), threads);
-  const std::vector<float> images = make_images(params, context.client);
-  const std::vector<std::uint64_t> dims = image_dims(params);
-  const std::uint64_t side = dims[1];
-  std::vector<float> processed(images.size());
-  const std::uint64_t processed_dims[] = {dims[0], 3, side, side};
-  // An untimed first call, as on the database, that also learns the size of the scores.
-  script.run("pre_process_3ch", images, dims, processed);
-  std::vector<float> scores = model.run(processed, processed_dims);
-  const auto warmup = static_cast<std::size_t>(params.integer("warmup"));
-  const std::size_t samples = warmup + static_cast<std::size_t>(params.integer("iterations"));
-  const int script_op = recorder.add(prefix + "run_script", samples, warmup);
-  const int model_op = recorder.add(prefix + "run_model", samples, warmup);
-  const int loop_op = recorder.add(prefix + "loop_time", 1);
-  core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
-  double loop_start = now();
-  for (std::size_t i = 0; i < samples; ++i) {
-    if (i == warmup) loop_start = now();
-    double start = now();
-    script.run("pre_process_3ch", images, dims, processed);
-    double end = now();
-    recorder.record(script_op, i, end - start);
-    start = now();
-    model.run(processed, processed_dims, scores);
-    end = now();
-    recorder.record(model_op, i, end - start);
+/// The limit: the same script and model on the same images, in-process on this client, timed
+/// as `<prefix>run_script`, `<prefix>run_model` and `<prefix>loop_time` (the timed iterations).
+class LocalInference {
+ public:
+  LocalInference(WorkloadContext& context, const std::string& prefix)
+      : recorder_(context.recorder),
+        threads_{static_cast<int>(context.params.integer("intra_op_threads")),
+                 static_cast<int>(context.params.integer("inter_op_threads"))},
+        script_(inference::LocalScript::from_file(script_path(context.params), threads_)),
+        model_(inference::LocalModel::from_file(model_path(context.params), threads_)),
+        images_(make_images(context.params, context.client)),
+        dims_(image_dims(context.params)),
+        processed_(images_.size()),
+        processed_dims_{dims_[0], 3, dims_[1], dims_[2]},
+        warmup_(static_cast<std::size_t>(context.params.integer("warmup"))) {
+    // An untimed first call, as on the database, that also learns the size of the scores.
+    script_.run("pre_process_3ch", images_, dims_, processed_);
+    scores_ = model_.run(processed_, processed_dims_);
+    const std::size_t samples =
+        warmup_ + static_cast<std::size_t>(context.params.integer("iterations"));
+    script_op_ = recorder_.add(prefix + "run_script", samples, warmup_);
+    model_op_ = recorder_.add(prefix + "run_model", samples, warmup_);
+    loop_op_ = recorder_.add(prefix + "loop_time", 1);
   }
-  recorder.record(loop_op, 0, now() - loop_start);
-}
+
+  /// One timed iteration.
+  void step(std::size_t sample) {
+    const double start = now();
+    script_.run("pre_process_3ch", images_, dims_, processed_);
+    const double middle = now();
+    model_.run(processed_, processed_dims_, scores_);
+    const double end = now();
+    recorder_.record(script_op_, sample, middle - start);
+    recorder_.record(model_op_, sample, end - middle);
+    if (sample >= warmup_) loop_seconds_ += end - start;
+  }
+
+  void finish() { recorder_.record(loop_op_, 0, loop_seconds_); }
+
+ private:
+  results::TimingRecorder& recorder_;
+  inference::LocalThreads threads_;
+  inference::LocalScript script_;
+  inference::LocalModel model_;
+  std::vector<float> images_;
+  std::vector<std::uint64_t> dims_;
+  std::vector<float> processed_;
+  std::array<std::uint64_t, 4> processed_dims_;
+  std::vector<float> scores_;
+  std::size_t warmup_;
+  int script_op_ = 0;
+  int model_op_ = 0;
+  int loop_op_ = 0;
+  double loop_seconds_ = 0;
+};
 #endif
 
 }  // namespace
@@ -190,38 +210,55 @@ void Inference::run(WorkloadContext& context) const {
   std::vector<float> scores(first.data.size() / sizeof(float));
   const std::uint64_t score_bytes = first.data.size();
 
-  const int put_op = recorder.add("put_tensor", samples, warmup, image_bytes);
-  const int script_op = recorder.add("run_script", samples, warmup);
+  // model_only: the inputs stay in the store and only run_model repeats, as a model server's
+  // load generator (Triton's perf_analyzer) sends requests back to back.
+  const bool full = params.text("pipeline") == "full";
+  const int put_op = full ? recorder.add("put_tensor", samples, warmup, image_bytes) : -1;
+  const int script_op = full ? recorder.add("run_script", samples, warmup) : -1;
   const int model_op = recorder.add("run_model", samples, warmup);
-  const int unpack_op = recorder.add("unpack_tensor", samples, warmup, score_bytes);
+  const int unpack_op = full ? recorder.add("unpack_tensor", samples, warmup, score_bytes) : -1;
   const int loop_op = recorder.add("loop_time", 1);
+#ifdef SCALESTUDY_HAVE_TORCH
+  // The in-process limit runs after each database iteration rather than after the loop, so
+  // both see the same machine even when its speed drifts.
+  std::optional<LocalInference> local;
+  if (params.boolean("baseline")) local.emplace(context, "local_");
+#endif
   core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
 
-  double loop_start = now();
+  double loop_seconds = 0;  // the database path only
   for (std::size_t i = 0; i < samples; ++i) {
-    if (i == warmup) loop_start = now();
     if (barrier_each) core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
-    double start = now();
-    store->put_tensor(input.front(), images.data(), dims, store::DType::Float32);
-    double end = now();
-    recorder.record(put_op, i, end - start);
-    start = now();
-    store->run_script(kScriptKey, "pre_process_3ch", input, processed);
-    end = now();
-    recorder.record(script_op, i, end - start);
-    start = now();
+    const double iteration_start = now();
+    double start = iteration_start;
+    double end = start;
+    if (full) {
+      store->put_tensor(input.front(), images.data(), dims, store::DType::Float32);
+      end = now();
+      recorder.record(put_op, i, end - start);
+      start = now();
+      store->run_script(kScriptKey, "pre_process_3ch", input, processed);
+      end = now();
+      recorder.record(script_op, i, end - start);
+      start = now();
+    }
     store->run_model(kModelKey, processed, output);
     end = now();
     recorder.record(model_op, i, end - start);
-    start = now();
-    store->unpack_tensor(output.front(), scores.data(), first.dims, store::DType::Float32);
-    end = now();
-    recorder.record(unpack_op, i, end - start);
-  }
-  recorder.record(loop_op, 0, now() - loop_start);
-
+    if (full) {
+      start = now();
+      store->unpack_tensor(output.front(), scores.data(), first.dims, store::DType::Float32);
+      end = now();
+      recorder.record(unpack_op, i, end - start);
+    }
+    if (i >= warmup) loop_seconds += end - iteration_start;
 #ifdef SCALESTUDY_HAVE_TORCH
-  if (params.boolean("baseline")) run_local_loop(context, "local_");
+    if (local) local->step(i);
+#endif
+  }
+  recorder.record(loop_op, 0, loop_seconds);
+#ifdef SCALESTUDY_HAVE_TORCH
+  if (local) local->finish();
 #endif
 }
 
@@ -239,7 +276,12 @@ void InferenceBaseline::run(WorkloadContext& context) const {
   auto store = context.backend.connect(context.backend_context);
   context.recorder.record(context.recorder.add("client_init", 1), 0, now() - t0);
 #ifdef SCALESTUDY_HAVE_TORCH
-  run_local_loop(context, "");
+  LocalInference local(context, "");
+  const std::size_t samples = static_cast<std::size_t>(context.params.integer("warmup") +
+                                                       context.params.integer("iterations"));
+  core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
+  for (std::size_t i = 0; i < samples; ++i) local.step(i);
+  local.finish();
 #endif
 }
 

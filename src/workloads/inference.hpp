@@ -12,8 +12,8 @@ namespace scalestudy::workloads {
 /// run_script pre_process_3ch, run_model, unpack_tensor of the scores, each timed. One client
 /// per shard group sets the model and the script first (set_model, set_script); every client
 /// polls for them, then runs one untimed inference (the first call can take seconds). With
-/// `baseline`, the same script and model then run in-process (local_run_script,
-/// local_run_model): the limit, in the same job.
+/// `baseline`, the same script and model also run in-process after every iteration
+/// (local_run_script, local_run_model): the limit, in the same job.
 class Inference final : public Workload {
  public:
   void validate(const core::Parameters& params) const override;

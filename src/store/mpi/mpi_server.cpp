@@ -3,6 +3,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <new>
@@ -61,6 +62,11 @@ ShardCounters MpiServer::counters() const {
 
 void MpiServer::serve() {
   core::Backoff backoff(options_.spin, options_.max_sleep);
+  // While models compute: wait for their results, looking at MPI again after 2, 4, 8 ...
+  // microseconds, at most every kModelWait. Requests that arrive right after replies (clients
+  // sending their next inference) are seen at once and can join the batch being formed; a
+  // long computation is interrupted only ~1000 times a second.
+  std::chrono::microseconds model_wait{2};
   // Every client waits for its model results before it says goodbye, so no job is left when
   // the last goodbye arrives; the condition only guards against a client that does not.
   while (goodbyes_ < options_.expected_clients || !jobs_.empty()) {
@@ -69,10 +75,10 @@ void MpiServer::serve() {
     if (!jobs_.empty()) progressed = collect_results() || progressed;
     if (progressed) {
       backoff.reset();
+      model_wait = std::chrono::microseconds{2};
     } else if (!jobs_.empty()) {
-      // Models are computing: sleep until one finishes, looking at MPI at least every
-      // millisecond. Polling faster would take the workers' cores on a loaded node.
-      options_.runtime->wait_for_results(kModelWait);
+      options_.runtime->wait_for_results(model_wait);
+      model_wait = std::min(model_wait * 2, kModelWait);
     } else if (options_.control_idle_sleep.count() > 0 && !raw_active_) {
       std::this_thread::sleep_for(options_.control_idle_sleep);
     } else {
