@@ -34,6 +34,13 @@ const std::vector<ParamSpec>& parameter_schema() {
        "virtual: group ranks into nodes by ranks_per_node; real: nodes as MPI_COMM_TYPE_SHARED "
        "finds them; auto: virtual when ranks_per_node > 0",
        {"auto", "virtual", "real"}},
+      {"client_threads", ParamType::Integer, "1", "layout",
+       "threads of each client rank: OpenMP threads of a simulation client, fetch threads "
+       "(requests in flight) of an aggregation consumer; the launcher gives each client rank "
+       "this many cores", {}, 1},
+      {"db_threads", ParamType::Integer, "1", "layout",
+       "cores the launcher gives each database rank (its progress loop and model workers)", {},
+       1},
       {"db_nodes", ParamType::Integer, "1", "layout",
        "standard deployment: number of nodes that hold only database ranks (the last nodes)", {},
        1},
