@@ -2,6 +2,7 @@
 #include "store/backend.hpp"
 
 #include "core/error.hpp"
+#include "store/fs/fs_backend.hpp"
 #include "store/mpi/mpi_backend.hpp"
 #ifdef SCALESTUDY_HAVE_REDIS
 #include "store/redis/redis_backend.hpp"
@@ -15,6 +16,7 @@ const std::vector<Backend>& backends() {
 #ifdef SCALESTUDY_HAVE_REDIS
       redis::backend(),  // built with SCALESTUDY_ENABLE_REDIS
 #endif
+      fs::backend(),
   };
   return table;
 }
@@ -34,9 +36,9 @@ core::WaitPolicy wait_policy(const core::Parameters& params) {
           std::chrono::microseconds{params.integer("wait_max_sleep_us")}};
 }
 
-std::vector<std::pair<int, int>> client_shards(const core::Layout& layout, int client) {
+std::vector<std::pair<int, int>> client_shards(const core::Layout& layout, int world_rank) {
   std::vector<std::pair<int, int>> out;
-  for (const int shard : layout.shards_of_client(client)) {
+  for (const int shard : layout.shards_of_rank(world_rank)) {
     out.emplace_back(shard, layout.shard_ranks[static_cast<std::size_t>(shard)]);
   }
   return out;

@@ -58,7 +58,8 @@ const Backend& find_backend(std::string_view name);
 /// How waiting ranks poll and sleep, from the point's wait_spin_us and wait_max_sleep_us.
 core::WaitPolicy wait_policy(const core::Parameters& params);
 
-/// The shards a client may use, in slot order, as (shard index, rank) pairs.
-std::vector<std::pair<int, int>> client_shards(const core::Layout& layout, int client);
+/// The shards the client or consumer rank `world_rank` may use, in slot order, as (shard
+/// index, rank) pairs.
+std::vector<std::pair<int, int>> client_shards(const core::Layout& layout, int world_rank);
 
 }  // namespace scalestudy::store

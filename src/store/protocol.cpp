@@ -11,18 +11,20 @@ namespace {
 
 template <typename Header>
 std::size_t encode_frame(std::span<std::byte> frame, Header header, Dims dims,
-                         std::string_view text, std::span<const std::byte> payload) {
+                         std::string_view text, PayloadParts parts) {
   if (dims.size() > kMaxDims) {
     throw StoreError("a tensor has at most " + std::to_string(kMaxDims) + " dimensions, got " +
                      std::to_string(dims.size()));
   }
   header.ndim = static_cast<std::uint8_t>(dims.size());
-  if (!payload.empty()) {
+  std::size_t payload_bytes = 0;
+  for (const auto part : parts) payload_bytes += part.size();
+  if (payload_bytes > 0) {
     header.flags |= kInlinePayload;
-    header.payload_bytes = payload.size();
+    header.payload_bytes = payload_bytes;
   }
   const std::size_t dims_bytes = dims.size() * sizeof(std::uint64_t);
-  const std::size_t size = sizeof(Header) + dims_bytes + text.size() + payload.size();
+  const std::size_t size = sizeof(Header) + dims_bytes + text.size() + payload_bytes;
   if (size > frame.size()) {
     throw StoreError("frame of " + std::to_string(size) + " bytes exceeds the buffer of " +
                      std::to_string(frame.size()));
@@ -34,7 +36,11 @@ std::size_t encode_frame(std::span<std::byte> frame, Header header, Dims dims,
   out += dims_bytes;
   if (!text.empty()) std::memcpy(out, text.data(), text.size());
   out += text.size();
-  if (!payload.empty()) std::memcpy(out, payload.data(), payload.size());
+  for (const auto part : parts) {
+    if (part.empty()) continue;
+    std::memcpy(out, part.data(), part.size());
+    out += part.size();
+  }
   return size;
 }
 
@@ -114,16 +120,23 @@ std::vector<std::string_view> decode_names(std::string_view field) {
 
 std::size_t encode_request(std::span<std::byte> frame, RequestHeader header, Dims dims,
                            std::string_view key, std::span<const std::byte> inline_payload) {
+  return encode_request_parts(frame, header, dims, key, PayloadParts(&inline_payload, 1));
+}
+
+std::size_t encode_request_parts(std::span<std::byte> frame, RequestHeader header, Dims dims,
+                                 std::string_view key, PayloadParts parts) {
   if (key.size() > kMaxKeyBytes) {
     throw StoreError("key of " + std::to_string(key.size()) + " bytes is longer than the " +
                      std::to_string(kMaxKeyBytes) + "-byte limit");
   }
-  if (inline_payload.size() > kMaxInlineBytes) {
-    throw StoreError("inline payload of " + std::to_string(inline_payload.size()) +
-                     " bytes exceeds " + std::to_string(kMaxInlineBytes));
+  std::size_t payload_bytes = 0;
+  for (const auto part : parts) payload_bytes += part.size();
+  if (payload_bytes > kMaxInlineBytes) {
+    throw StoreError("inline payload of " + std::to_string(payload_bytes) + " bytes exceeds " +
+                     std::to_string(kMaxInlineBytes));
   }
   header.key_bytes = static_cast<std::uint16_t>(key.size());
-  return encode_frame(frame, header, dims, key, inline_payload);
+  return encode_frame(frame, header, dims, key, parts);
 }
 
 Request decode_request(std::span<const std::byte> frame) {
@@ -150,9 +163,14 @@ Request decode_request(std::span<const std::byte> frame) {
 
 std::size_t encode_reply(std::span<std::byte> frame, ReplyHeader header, Dims dims,
                          std::string_view text, std::span<const std::byte> inline_payload) {
+  return encode_reply_parts(frame, header, dims, text, PayloadParts(&inline_payload, 1));
+}
+
+std::size_t encode_reply_parts(std::span<std::byte> frame, ReplyHeader header, Dims dims,
+                               std::string_view text, PayloadParts parts) {
   if (text.size() > kMaxTextBytes) text = text.substr(0, kMaxTextBytes);
   header.text_bytes = static_cast<std::uint32_t>(text.size());
-  return encode_frame(frame, header, dims, text, inline_payload);
+  return encode_frame(frame, header, dims, text, parts);
 }
 
 Reply decode_reply(std::span<const std::byte> frame) {

@@ -72,7 +72,9 @@ static_assert(sizeof(ReplyHeader) == 40);
 
 /// Joins names with NUL bytes, the key field of model and script requests:
 /// set_model/set_script: [key, option=value...]; run_model: [model, inputs..., outputs...];
-/// run_script: [script, function, inputs..., outputs...] (RequestHeader::value = input count).
+/// run_script: [script, function, inputs..., outputs...] (RequestHeader::value = input count);
+/// append_to_list: [list, dataset]. The reply payload of get_list_range is the list's dataset
+/// names encoded the same way.
 std::string encode_names(const std::vector<std::string_view>& names);
 
 /// Splits a key field written by encode_names.
@@ -113,6 +115,14 @@ struct Reply {
 std::size_t encode_request(std::span<std::byte> frame, RequestHeader header, Dims dims,
                            std::string_view key, std::span<const std::byte> inline_payload = {});
 
+/// An inline payload gathered from several pieces, back to back in the frame.
+using PayloadParts = std::span<const std::span<const std::byte>>;
+
+/// encode_request with the inline payload gathered from `parts` (datasets: descriptor, then
+/// the small tensors straight from their memory).
+std::size_t encode_request_parts(std::span<std::byte> frame, RequestHeader header, Dims dims,
+                                 std::string_view key, PayloadParts parts);
+
 /// Decodes and validates a request frame. Throws StoreError describing what is malformed.
 Request decode_request(std::span<const std::byte> frame);
 
@@ -120,6 +130,10 @@ Request decode_request(std::span<const std::byte> frame);
 /// Text longer than kMaxTextBytes is cut.
 std::size_t encode_reply(std::span<std::byte> frame, ReplyHeader header, Dims dims,
                          std::string_view text, std::span<const std::byte> inline_payload = {});
+
+/// encode_reply with the inline payload gathered from `parts`.
+std::size_t encode_reply_parts(std::span<std::byte> frame, ReplyHeader header, Dims dims,
+                               std::string_view text, PayloadParts parts);
 
 /// Decodes and validates a reply frame. Throws StoreError describing what is malformed.
 Reply decode_reply(std::span<const std::byte> frame);

@@ -46,6 +46,22 @@ const char* op_name(Op op) {
       return "run_script";
     case Op::ModelExists:
       return "model_exists";
+    case Op::PutDataset:
+      return "put_dataset";
+    case Op::GetDataset:
+      return "get_dataset";
+    case Op::DeleteDataset:
+      return "delete_dataset";
+    case Op::DatasetExists:
+      return "dataset_exists";
+    case Op::AppendToList:
+      return "append_to_list";
+    case Op::ListLength:
+      return "get_list_length";
+    case Op::ListRange:
+      return "get_datasets_from_list";
+    case Op::DeleteList:
+      return "delete_list";
   }
   return "unknown";
 }
@@ -68,6 +84,16 @@ std::string read_whole_file(const std::string& path, Op op, std::string_view key
   std::ostringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+/// Checks `ready` up to `tries` times, sleeping `interval_ms` in between.
+template <typename Ready>
+bool poll_until(Ready&& ready, int interval_ms, int tries) {
+  for (int attempt = 0; attempt < tries; ++attempt) {
+    if (ready()) return true;
+    if (attempt + 1 < tries) std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+  }
+  return false;
 }
 
 }  // namespace
@@ -103,19 +129,16 @@ void Store::run_script(std::string_view key, std::string_view, const std::vector
 bool Store::model_exists(std::string_view key) { no_runtime(*this, Op::ModelExists, key); }
 
 bool Store::poll_model(std::string_view key, int interval_ms, int tries) {
-  for (int attempt = 0; attempt < tries; ++attempt) {
-    if (model_exists(key)) return true;
-    if (attempt + 1 < tries) std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
-  }
-  return false;
+  return poll_until([&] { return model_exists(key); }, interval_ms, tries);
+}
+
+bool Store::poll_list_length(std::string_view list, std::uint64_t length, int interval_ms,
+                             int tries) {
+  return poll_until([&] { return get_list_length(list) == length; }, interval_ms, tries);
 }
 
 bool Store::poll_key(std::string_view key, int interval_ms, int tries) {
-  for (int attempt = 0; attempt < tries; ++attempt) {
-    if (tensor_exists(key)) return true;
-    if (attempt + 1 < tries) std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
-  }
-  return false;
+  return poll_until([&] { return tensor_exists(key); }, interval_ms, tries);
 }
 
 }  // namespace scalestudy::store

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/dataset.hpp"
 #include "store/model_runtime.hpp"
 #include "store/tensor.hpp"
 
@@ -29,8 +30,16 @@ enum class Op : std::uint8_t {
   RunModel = 12,
   RunScript = 13,
   ModelExists = 14,
+  PutDataset = 15,
+  GetDataset = 16,
+  DeleteDataset = 17,
+  DatasetExists = 18,
+  AppendToList = 19,
+  ListLength = 20,
+  ListRange = 21,  ///< get_datasets_from_list's first step: the dataset names of a list
+  DeleteList = 22,
 };
-inline constexpr std::size_t kOpCount = 15;  ///< codes 0..14 (0 unused)
+inline constexpr std::size_t kOpCount = 23;  ///< codes 0..22 (0 unused)
 
 /// "put_tensor", ...
 const char* op_name(Op op);
@@ -111,6 +120,50 @@ class Store {
 
   /// Checks model_exists up to `tries` times, sleeping `interval_ms` in between.
   bool poll_model(std::string_view key, int interval_ms, int tries);
+
+  /// Stores `dataset` (its tensors and metadata) on the shard of its name, replacing a dataset
+  /// of that name. Tensors go straight from their memory above the inline threshold. Throws
+  /// StoreError naming op, dataset and shard; a refused dataset is not stored at all.
+  virtual void put_dataset(const DataSet& dataset) = 0;
+
+  /// The dataset called `name`, owning its tensors (one buffer). Throws StoreError if there is
+  /// none.
+  virtual DataSet get_dataset(std::string_view name) = 0;
+
+  /// Removes dataset `name` and its tensors. Throws StoreError if there is none.
+  virtual void delete_dataset(std::string_view name) = 0;
+
+  /// Whether a dataset called `name` is stored.
+  virtual bool dataset_exists(std::string_view name) = 0;
+
+  /// Appends the name of `dataset` to list `list` (on the shard of the list's name; the
+  /// dataset may be on any shard). The dataset must have been put: appending one that is not
+  /// stored is refused with a StoreError (SmartRedis appends anything, and its users trip on
+  /// it).
+  virtual void append_to_list(std::string_view list, const DataSet& dataset) = 0;
+
+  /// Datasets named in `list` (0 when there is no such list: lists exist while they hold
+  /// something).
+  virtual std::uint64_t get_list_length(std::string_view list) = 0;
+
+  /// Checks get_list_length up to `tries` times, sleeping `interval_ms` in between, until it
+  /// equals `length` (SmartRedis' poll_list_length). Returns whether it did.
+  bool poll_list_length(std::string_view list, std::uint64_t length, int interval_ms, int tries);
+
+  /// Every dataset named in `list`, in list order, fetched from all their shards at once with
+  /// up to `requests_in_flight()` requests outstanding. Throws StoreError if the list does not
+  /// exist or names a dataset that is gone (after every request in flight has completed).
+  virtual std::vector<DataSet> get_datasets_from_list(std::string_view list) = 0;
+
+  /// Removes list `list` (not the datasets it names). Throws StoreError if there is none.
+  virtual void delete_list(std::string_view list) = 0;
+
+  /// Requests get_datasets_from_list keeps outstanding (the client_threads parameter).
+  virtual int requests_in_flight() const { return 1; }
+
+  /// Says goodbye to the database ranks now (idempotent); later calls fail. The destructor
+  /// does it too. Throws MpiError.
+  virtual void close() {}
 
   /// The backend's name, for messages ("mpi", "redis").
   virtual std::string_view backend_name() const = 0;

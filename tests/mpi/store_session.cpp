@@ -30,9 +30,15 @@ std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-std::vector<std::string> built_backends() {
+std::vector<std::string> dataset_backends() {
   std::vector<std::string> names;
   for (const auto& backend : store::backends()) names.emplace_back(backend.name);
+  return names;
+}
+
+std::vector<std::string> built_backends() {
+  auto names = dataset_backends();
+  std::erase(names, "fs");
   return names;
 }
 

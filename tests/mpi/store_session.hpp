@@ -54,8 +54,12 @@ SessionResult run_session(const SessionOptions& options,
 /// Standard layout with `shards` database ranks, clamped so at least one client remains.
 SessionOptions standard_with_shards(int shards, std::string backend = "mpi");
 
-/// Every backend built into this binary ("mpi", and "redis" when enabled).
+/// Every backend built into this binary that stores tensors ("mpi", and "redis" when enabled;
+/// not "fs", which stores datasets and lists only).
 std::vector<std::string> built_backends();
+
+/// Every backend built into this binary, all of which store datasets and lists.
+std::vector<std::string> dataset_backends();
 
 /// The message of the StoreError that `f` throws, or "(no error)".
 std::string error_of(const std::function<void()>& f);

@@ -20,15 +20,14 @@ class MpiDatabaseRank final : public DatabaseRank {
 };
 
 std::unique_ptr<Store> connect(const BackendContext& context) {
-  const auto& placement = context.layout.ranks[static_cast<std::size_t>(context.world_rank)];
   std::vector<ShardAddress> shards;
-  for (const auto& [shard, rank] : client_shards(context.layout, placement.index)) {
+  for (const auto& [shard, rank] : client_shards(context.layout, context.world_rank)) {
     shards.push_back({shard, rank});
   }
   return std::make_unique<MpiStore>(
       context.comm, std::move(shards),
       static_cast<std::uint64_t>(context.params.integer("mpi_inline_bytes")), 0,
-      wait_policy(context.params));
+      wait_policy(context.params), static_cast<int>(context.params.integer("client_threads")));
 }
 
 std::unique_ptr<DatabaseRank> start(const BackendContext& context) {

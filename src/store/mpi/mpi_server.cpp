@@ -230,6 +230,22 @@ void MpiServer::handle_request(const Request& request, int source) {
                      : 0;
       reply(source, channel, ok);
       return;
+    case Op::PutDataset:
+      put_dataset(request, source);
+      return;
+    case Op::GetDataset:
+      get_dataset(request, source);
+      return;
+    case Op::AppendToList:
+      append_to_list(request, source);
+      return;
+    case Op::DeleteDataset:
+    case Op::DatasetExists:
+    case Op::ListLength:
+    case Op::ListRange:
+    case Op::DeleteList:
+      dataset_or_list(request, source);
+      return;
   }
   reply_error(source, request, Status::BadRequest, "operation not served by the mpi store");
 }
@@ -347,7 +363,12 @@ void MpiServer::raw_begin(const Request& request, int source) {
 
 void MpiServer::reply(int dest, int channel, ReplyHeader header, Dims dims, std::string_view text,
                       std::span<const std::byte> inline_payload) {
-  const std::size_t size = protocol::encode_reply(reply_frame_, header, dims, text, inline_payload);
+  reply_parts(dest, channel, header, protocol::PayloadParts(&inline_payload, 1), dims, text);
+}
+
+void MpiServer::reply_parts(int dest, int channel, ReplyHeader header, protocol::PayloadParts parts,
+                            Dims dims, std::string_view text) {
+  const std::size_t size = protocol::encode_reply_parts(reply_frame_, header, dims, text, parts);
   core::mpi_call(MPI_Send(reply_frame_.data(), static_cast<int>(size), MPI_BYTE, dest,
                           tags::reply(channel), comm_),
                  "MPI_Send(reply)");

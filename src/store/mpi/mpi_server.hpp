@@ -10,9 +10,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "store/dataset.hpp"
 #include "store/model_runtime.hpp"
 #include "store/mpi/tensor_table.hpp"
 #include "store/protocol.hpp"
@@ -71,6 +74,15 @@ class MpiServer {
   void set_model(const protocol::Request& request, int source);
   void set_script(const protocol::Request& request, int source);
   void run(const protocol::Request& request, int source);
+  // Datasets and lists (mpi_server_datasets.cpp).
+  void put_dataset(const protocol::Request& request, int source);
+  void get_dataset(const protocol::Request& request, int source);
+  void append_to_list(const protocol::Request& request, int source);
+  /// DeleteDataset, DatasetExists, ListLength, ListRange, DeleteList.
+  void dataset_or_list(const protocol::Request& request, int source);
+  /// Receives and drops the payloads of `descriptor`'s tensors that did not travel inline.
+  void drain_dataset(const DataSetDescriptor& descriptor, const std::vector<bool>& plan, int source,
+                     int channel);
   /// Replies to finished model jobs; returns whether any finished.
   bool collect_results();
   /// The request's payload in one buffer (inline, or received behind the frame). Returns an
@@ -79,6 +91,9 @@ class MpiServer {
                                             std::string& error);
   void reply(int dest, int channel, protocol::ReplyHeader header, Dims dims = {},
              std::string_view text = {}, std::span<const std::byte> inline_payload = {});
+  /// reply with the inline payload gathered from `parts`.
+  void reply_parts(int dest, int channel, protocol::ReplyHeader header,
+                   protocol::PayloadParts parts, Dims dims = {}, std::string_view text = {});
   void reply_error(int dest, const protocol::Request& request, protocol::Status status,
                    std::string_view message);
   void reply_error(int dest, int channel, std::uint64_t request_id, protocol::Status status,
@@ -104,6 +119,13 @@ class MpiServer {
   std::vector<JobResult> results_;  ///< reused between collect_results calls
   std::vector<RequestRecord> records_;
   TensorTable table_;
+  /// A dataset: its descriptor; its tensors are in table_ under dataset_tensor_key.
+  struct StoredDataset {
+    DataSetDescriptor descriptor;
+    std::string encoded;
+  };
+  std::unordered_map<std::string, StoredDataset> datasets_;
+  std::unordered_map<std::string, std::vector<std::string>> lists_;  ///< dataset names
   ShardCounters counters_;
   std::vector<std::byte> request_frame_;
   std::vector<std::byte> reply_frame_;

@@ -15,12 +15,19 @@ using protocol::Reply;
 using protocol::RequestHeader;
 
 MpiStore::MpiStore(MPI_Comm comm, std::vector<ShardAddress> shards, std::uint64_t inline_bytes,
-                   int channel, core::WaitPolicy wait)
+                   int channel, core::WaitPolicy wait, int requests_in_flight)
     : comm_(comm),
       shards_(std::move(shards)),
       inline_bytes_(std::min<std::uint64_t>(inline_bytes, protocol::kMaxInlineBytes)),
-      channel_(comm, channel, wait) {
+      wait_(wait),
+      channel_(comm, channel, wait),
+      requests_in_flight_(requests_in_flight) {
   if (shards_.empty()) throw StoreError("mpi store: this client has no database shard to use");
+  if (requests_in_flight < 1 || channel + requests_in_flight >= tags::kMaxChannels) {
+    throw StoreError("mpi store: " + std::to_string(requests_in_flight) +
+                     " requests in flight from channel " + std::to_string(channel) + " (1 to " +
+                     std::to_string(tags::kMaxChannels - 1 - channel) + ")");
+  }
   for (const auto& shard : shards_) channel_.hello(shard);
 }
 

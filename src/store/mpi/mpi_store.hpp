@@ -4,9 +4,12 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "store/buffer_pool.hpp"
+#include "store/dataset.hpp"
 #include "store/mpi/request_channel.hpp"
 #include "store/protocol.hpp"
 #include "store/store.hpp"
@@ -17,9 +20,11 @@ class MpiStore final : public Store {
  public:
   /// Says hello to every shard in `shards` (slots are split over them in this order).
   /// `comm` is the store communicator, duplicated collectively by every rank of the job.
-  /// Throws StoreError if a shard speaks another protocol version.
+  /// get_datasets_from_list keeps up to `requests_in_flight` requests outstanding, on channels
+  /// channel + 1 ... channel + requests_in_flight. Throws StoreError if a shard speaks another
+  /// protocol version.
   MpiStore(MPI_Comm comm, std::vector<ShardAddress> shards, std::uint64_t inline_bytes,
-           int channel = 0, core::WaitPolicy wait = {});
+           int channel = 0, core::WaitPolicy wait = {}, int requests_in_flight = 1);
   /// Says goodbye to every shard (what lets database ranks shut down); never throws.
   ~MpiStore() override;
   MpiStore(const MpiStore&) = delete;
@@ -41,10 +46,20 @@ class MpiStore final : public Store {
                   const std::vector<std::string>& inputs,
                   const std::vector<std::string>& outputs) override;
   bool model_exists(std::string_view key) override;
+  // Datasets and lists (mpi_store_datasets.cpp).
+  void put_dataset(const DataSet& dataset) override;
+  DataSet get_dataset(std::string_view name) override;
+  void delete_dataset(std::string_view name) override;
+  bool dataset_exists(std::string_view name) override;
+  void append_to_list(std::string_view list, const DataSet& dataset) override;
+  std::uint64_t get_list_length(std::string_view list) override;
+  std::vector<DataSet> get_datasets_from_list(std::string_view list) override;
+  void delete_list(std::string_view list) override;
+  int requests_in_flight() const override { return requests_in_flight_; }
   std::string_view backend_name() const override { return "mpi"; }
 
   /// Sends goodbye to every shard now (idempotent). Throws MpiError on failure.
-  void close();
+  void close() override;
 
   /// The store communicator (for the raw baseline and tests that talk to ranks directly).
   MPI_Comm communicator() const { return comm_; }
@@ -72,10 +87,39 @@ class MpiStore final : public Store {
   std::byte* receive_payload(const protocol::Reply& reply, const ShardAddress& shard,
                              std::byte* out);
 
+  /// The dataset names of `list`.
+  std::vector<std::string> list_names(std::string_view list);
+  /// The datasets `names`, fetched with up to requests_in_flight_ requests outstanding.
+  std::vector<DataSet> fetch_datasets(const std::vector<std::string>& names);
+
+  /// One get_dataset request in flight, on its own channel.
+  struct FetchSlot {
+    FetchSlot(MPI_Comm comm, int number, core::WaitPolicy wait) : channel(comm, number, wait) {}
+    RequestChannel channel;
+    bool busy = false;
+    bool receiving = false;  ///< the reply is in; its large tensors are arriving
+    std::size_t index = 0;   ///< which dataset of the fetch
+    const ShardAddress* shard = nullptr;
+    std::uint64_t request_id = 0;
+    DataSetDescriptor descriptor;
+    std::shared_ptr<AlignedBuffer> buffer;
+    std::vector<std::uint64_t> offsets;
+    std::vector<MPI_Request> payloads;
+  };
+  /// Sends the get_dataset request of `names[index]` on `slot`.
+  void start_fetch(FetchSlot& slot, const std::vector<std::string>& names, std::size_t index);
+  /// Handles the reply that arrived on `slot`: copies inline tensors, posts the receives of the
+  /// others. Throws StoreError for an error reply.
+  void receive_fetch(FetchSlot& slot, const std::string& name);
+
   MPI_Comm comm_;
   std::vector<ShardAddress> shards_;
   std::uint64_t inline_bytes_;
+  core::WaitPolicy wait_;
   RequestChannel channel_;
+  int requests_in_flight_;
+  std::vector<std::unique_ptr<FetchSlot>> fetch_slots_;  ///< made on first use
+  BufferPool dataset_buffers_;  ///< fetched datasets' memory, reused once they are dropped
   bool closed_ = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -26,6 +27,10 @@ class RequestChannel {
   /// `comm` is the store communicator; replies arrive on `channel`'s tag. Waiting for a reply
   /// polls, then sleeps as `wait` says. Throws StoreError if the channel is out of range.
   RequestChannel(MPI_Comm comm, int channel, core::WaitPolicy wait = {});
+  /// Cancels a reply receive still posted (a request abandoned by an exception).
+  ~RequestChannel();
+  RequestChannel(const RequestChannel&) = delete;
+  RequestChannel& operator=(const RequestChannel&) = delete;
 
   /// Checks that `shard` speaks this protocol version and takes full frames.
   /// Throws StoreError naming the shard otherwise.
@@ -41,10 +46,28 @@ class RequestChannel {
   std::uint64_t send(const ShardAddress& shard, protocol::RequestHeader header, Dims dims,
                      std::string_view key, std::span<const std::byte> inline_payload = {});
 
+  /// send with the inline payload gathered from `parts`.
+  std::uint64_t send_parts(const ShardAddress& shard, protocol::RequestHeader header, Dims dims,
+                           std::string_view key, protocol::PayloadParts parts);
+
   /// Waits for the reply to `request_id`. Error statuses become StoreError naming op, key and
   /// shard. The reply points into this channel's buffer until the next call.
   protocol::Reply await(const ShardAddress& shard, Op op, std::string_view key,
                         std::uint64_t request_id);
+
+  /// Nonblocking request: posts the receive of the reply, then sends the frame with
+  /// MPI_Isend; returns the request id. One started request per channel at a time: test it
+  /// until it is done, then finish it. Throws StoreError (encoding) or MpiError.
+  std::uint64_t start(const ShardAddress& shard, protocol::RequestHeader header, Dims dims,
+                      std::string_view key);
+
+  /// Whether the started request's frame has left and its reply has arrived. Throws MpiError.
+  bool test();
+
+  /// The reply that arrived (after test() returned true): decoded, its id and status checked
+  /// (error statuses become StoreError as in await).
+  protocol::Reply finish(const ShardAddress& shard, Op op, std::string_view key,
+                         std::uint64_t request_id);
 
   /// send, then await.
   protocol::Reply call(const ShardAddress& shard, protocol::RequestHeader header, Dims dims,
@@ -65,8 +88,14 @@ class RequestChannel {
   int channel_;
   core::WaitPolicy wait_;
   std::uint64_t next_request_id_ = 1;
+  /// Posts the receive of the next reply frame from `shard` into reply_frame_.
+  void post_reply(const ShardAddress& shard);
+
   std::vector<std::byte> request_frame_;
   std::vector<std::byte> reply_frame_;
+  /// Reply receive and (for start) frame send in progress.
+  std::array<MPI_Request, 2> pending_{MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  MPI_Status reply_status_{};
 };
 
 }  // namespace scalestudy::store::mpi

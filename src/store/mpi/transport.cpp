@@ -58,6 +58,16 @@ void recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source,
            });
 }
 
+void post_recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag,
+                     std::vector<MPI_Request>& requests, std::uint64_t chunk) {
+  for (std::uint64_t offset = 0; offset < bytes; offset += chunk) {
+    requests.push_back(MPI_REQUEST_NULL);
+    core::mpi_call(MPI_Irecv(data + offset, static_cast<int>(std::min(chunk, bytes - offset)),
+                             MPI_BYTE, source, tag, comm, &requests.back()),
+                   "MPI_Irecv(payload)");
+  }
+}
+
 void discard_bytes(MPI_Comm comm, std::byte* scratch, std::uint64_t bytes, int source, int tag,
                    std::uint64_t chunk) {
   for (std::uint64_t offset = 0; offset < bytes; offset += chunk) {

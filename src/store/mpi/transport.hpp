@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace scalestudy::store::mpi {
 
@@ -38,6 +39,11 @@ void send_bytes(MPI_Comm comm, const std::byte* data, std::uint64_t bytes, int d
 /// Receives what send_bytes sent with the same chunk size, straight into `data`.
 void recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag,
                 std::uint64_t chunk = kChunkBytes);
+
+/// Posts the receives of what send_bytes sends with the same chunk size, straight into `data`,
+/// appending their requests to `requests` (none for 0 bytes).
+void post_recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag,
+                     std::vector<MPI_Request>& requests, std::uint64_t chunk = kChunkBytes);
 
 /// Receives what send_bytes sent and drops it, one chunk at a time through `scratch`, which
 /// must hold at least `chunk` bytes.

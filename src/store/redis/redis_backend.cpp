@@ -11,6 +11,7 @@
 #include "core/mpi_check.hpp"
 #include "core/mpi_runtime.hpp"
 #include "store/mpi/mpi_server.hpp"
+#include "store/mpi/server_address.hpp"
 #include "store/mpi/transport.hpp"
 #include "store/redis/redis_info.hpp"
 #include "store/redis/redis_process.hpp"
@@ -20,21 +21,6 @@ namespace scalestudy::store::redis {
 namespace {
 
 constexpr int kConnectTimeoutMs = 10000;
-/// The database rank's MPI loop only sees hello, goodbye and raw_begin until the raw baseline
-/// starts: it sleeps when idle rather than spin on a core redis-server needs.
-constexpr std::chrono::microseconds kControlIdleSleep{500};
-
-/// The MPI loop of a redis database rank carries only hello, goodbye and the raw baseline.
-mpi::ServerOptions control_options(const BackendContext& context, int shard) {
-  mpi::ServerOptions options;
-  options.shard = shard;
-  options.expected_clients = context.layout.clients_of_shard(shard);
-  const core::WaitPolicy wait = wait_policy(context.params);
-  options.spin = wait.spin;
-  options.max_sleep = wait.max_sleep;
-  options.control_idle_sleep = kControlIdleSleep;
-  return options;
-}
 /// No single read or write of a command may wait longer (a stopped server fails, not hangs).
 constexpr int kIoTimeoutMs = 120000;
 
@@ -50,19 +36,11 @@ std::string address_message(const RedisEndpoint& endpoint) {
   return "ok\n" + endpoint.host + "\n" + std::to_string(endpoint.port) + "\n" + endpoint.unix_path;
 }
 
-/// The endpoint in `message`, as a client on `my_host` reaches it; nullopt with `error` set when
-/// the server did not start or cannot be reached from here.
-std::optional<RedisEndpoint> parse_address(const std::string& message, const std::string& my_host,
+/// The endpoint a database rank published ("<host>\n<port>\n<unix path>"), as a client on
+/// `my_host` reaches it; nullopt with `error` set when it cannot be reached from here.
+std::optional<RedisEndpoint> parse_address(const std::string& detail, const std::string& my_host,
                                            int shard, std::string& error) {
-  std::istringstream in(message);
-  std::string status;
-  std::getline(in, status);
-  if (status != "ok") {
-    const std::size_t reason = message.find('\n');
-    error = "shard " + std::to_string(shard) + " has no redis-server: " +
-            (reason == std::string::npos ? message : message.substr(reason + 1));
-    return std::nullopt;
-  }
+  std::istringstream in(detail);
   RedisEndpoint endpoint;
   std::string port;
   std::getline(in, endpoint.host);
@@ -81,10 +59,9 @@ std::optional<RedisEndpoint> parse_address(const std::string& message, const std
 class RedisDatabaseRank final : public DatabaseRank {
  public:
   explicit RedisDatabaseRank(const BackendContext& context)
-      : comm_(context.comm),
-        world_rank_(context.world_rank),
+      : world_rank_(context.world_rank),
         shard_(context.layout.ranks[static_cast<std::size_t>(context.world_rank)].index),
-        server_(context.comm, control_options(context, shard_)) {
+        server_(context.comm, mpi::control_server_options(context, shard_)) {
     std::string message;
     try {
       RedisServerOptions options;
@@ -139,21 +116,7 @@ class RedisDatabaseRank final : public DatabaseRank {
  private:
   /// Sends `message` to every client that uses this shard.
   void publish(const BackendContext& context, const std::string& message) {
-    const core::Layout& layout = context.layout;
-    std::vector<MPI_Request> requests;
-    for (int client = 0; client < layout.client_count(); ++client) {
-      for (const int shard : layout.shards_of_client(client)) {
-        if (shard != shard_) continue;
-        requests.push_back(MPI_REQUEST_NULL);
-        core::mpi_call(MPI_Isend(message.data(), static_cast<int>(message.size()), MPI_CHAR,
-                                 layout.client_ranks[static_cast<std::size_t>(client)],
-                                 mpi::tags::kServerAddress, comm_, &requests.back()),
-                       "MPI_Isend(redis address)");
-      }
-    }
-    core::mpi_call(
-        MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE),
-        "MPI_Waitall(redis address)");
+    mpi::publish_to_users(context, shard_, message);
   }
 
   void warn(const std::string& what) const {
@@ -161,7 +124,6 @@ class RedisDatabaseRank final : public DatabaseRank {
                  what.c_str());
   }
 
-  MPI_Comm comm_;
   int world_rank_;
   int shard_;
   mpi::MpiServer server_;
@@ -169,45 +131,22 @@ class RedisDatabaseRank final : public DatabaseRank {
   ShardCounters redis_;
 };
 
-std::string receive_address(MPI_Comm comm, int rank) {
-  MPI_Status status;
-  core::mpi_call(MPI_Probe(rank, mpi::tags::kServerAddress, comm, &status),
-                 "MPI_Probe(redis address)");
-  int count = 0;
-  MPI_Get_count(&status, MPI_CHAR, &count);
-  std::string message(static_cast<std::size_t>(count), '\0');
-  core::mpi_call(MPI_Recv(message.data(), count, MPI_CHAR, rank, mpi::tags::kServerAddress, comm,
-                          MPI_STATUS_IGNORE),
-                 "MPI_Recv(redis address)");
-  return message;
-}
-
 std::unique_ptr<Store> connect(const BackendContext& context) {
-  const auto& placement = context.layout.ranks[static_cast<std::size_t>(context.world_rank)];
   const std::string my_host = core::hostname();
-  std::vector<mpi::ShardAddress> ranks;
   std::vector<RedisEndpoint> endpoints;
-  std::vector<mpi::ShardAddress> reachable;
-  std::string errors;
-  for (const auto& [shard, rank] : client_shards(context.layout, placement.index)) {
-    ranks.push_back({shard, rank});
-    const std::string message = receive_address(context.comm, rank);
-    if (message.rfind("ok\n", 0) == 0) reachable.push_back(ranks.back());
-    std::string error;
-    if (auto endpoint = parse_address(message, my_host, shard, error)) {
-      endpoints.push_back(std::move(*endpoint));
-    } else {
-      errors += (errors.empty() ? "" : "; ") + error;
-    }
-  }
-  if (!errors.empty()) {
-    // Database ranks whose server did start still wait for this client's goodbye.
-    mpi::RequestChannel channel(context.comm, 0);
-    for (const auto& shard : reachable) channel.goodbye(shard, 1);
-    throw StoreError("redis store: " + errors);
-  }
+  const auto published =
+      mpi::receive_from_shards(context, "redis", [&](const mpi::Published& shard) {
+        std::string error;
+        if (auto endpoint = parse_address(shard.detail, my_host, shard.shard.shard, error)) {
+          endpoints.push_back(std::move(*endpoint));
+        }
+        return error;
+      });
+  std::vector<mpi::ShardAddress> ranks;
+  for (const auto& shard : published) ranks.push_back(shard.shard);
   return std::make_unique<RedisStore>(context.comm, std::move(ranks), std::move(endpoints),
-                                      kConnectTimeoutMs, kIoTimeoutMs);
+                                      kConnectTimeoutMs, kIoTimeoutMs,
+                                      static_cast<int>(context.params.integer("client_threads")));
 }
 
 std::unique_ptr<DatabaseRank> start(const BackendContext& context) {

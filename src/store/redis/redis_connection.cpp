@@ -58,6 +58,14 @@ RedisReply convert(const redisReply& reply) {
     case REDIS_REPLY_STRING:
       out.kind = RedisReply::Kind::String;
       break;
+    case REDIS_REPLY_ARRAY:
+      out.kind = RedisReply::Kind::Array;
+      for (std::size_t i = 0; i < reply.elements; ++i) {
+        const redisReply& element = *reply.element[i];
+        out.elements.emplace_back(element.type == REDIS_REPLY_STRING ? element.str : "",
+                                  element.type == REDIS_REPLY_STRING ? element.len : 0);
+      }
+      return out;
     default:
       return out;
   }
@@ -112,6 +120,14 @@ RedisReply RedisConnection::command(std::initializer_list<std::string_view> args
 
 void RedisConnection::send(std::initializer_list<std::string_view> args,
                            std::initializer_list<std::span<const std::byte>> value_parts) {
+  send_parts(std::span(args.begin(), args.size()),
+             std::span(value_parts.begin(), value_parts.size()));
+}
+
+void RedisConnection::send_argv(std::span<const std::string_view> args) { send_parts(args, {}); }
+
+void RedisConnection::send_parts(std::span<const std::string_view> args,
+                                 std::span<const std::span<const std::byte>> value_parts) {
   check_usable();
   const bool has_value = value_parts.size() > 0;
   // RESP: *<argc> then $<length> CRLF <bytes> CRLF per argument.
@@ -267,7 +283,7 @@ void RedisConnection::read_bulk_end() {
     lost("in the protocol", "bulk value not followed by CRLF");
   }
   head_pos_ += 2;
-  if (head_pos_ != head_len_) lost("in the protocol", "bytes after the reply");
+  if (!pipelining_ && head_pos_ != head_len_) lost("in the protocol", "bytes after the reply");
 }
 
 }  // namespace scalestudy::store::redis

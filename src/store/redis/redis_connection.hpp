@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -33,12 +34,14 @@ class RedisConnectionError : public StoreError {
   using StoreError::StoreError;
 };
 
-/// A small reply: status (+OK), error (-ERR ...), integer, nil or bulk string.
+/// A small reply: status (+OK), error (-ERR ...), integer, nil, bulk string, or an array of
+/// bulk strings (LRANGE).
 struct RedisReply {
-  enum class Kind { Status, Error, Integer, Nil, String, Other };
+  enum class Kind { Status, Error, Integer, Nil, String, Array, Other };
   Kind kind = Kind::Other;
   long long integer = 0;
-  std::string text;  ///< status, error or string contents
+  std::string text;                   ///< status, error or string contents
+  std::vector<std::string> elements;  ///< an array's strings (other elements: empty strings)
 };
 
 /// How a bulk-string reply starts: nil, an error reply, or `length` bytes to read.
@@ -68,6 +71,16 @@ class RedisConnection {
   void send(std::initializer_list<std::string_view> args,
             std::initializer_list<std::span<const std::byte>> value_parts = {});
 
+  /// send of a command whose arguments are only known at run time (DEL of many keys).
+  void send_argv(std::span<const std::string_view> args);
+
+  /// While pipelining (several commands sent before their replies are read), a bulk reply may
+  /// be followed by the next one's bytes; outside, that is a protocol error.
+  void set_pipelining(bool on) { pipelining_ = on; }
+
+  /// Marks the connection unusable (replies it still owes would answer later commands).
+  void abandon(std::string_view reason) { broken_ = "connection given up: " + std::string(reason); }
+
   /// Reads a small reply (hiredis' parser). Throws RedisConnectionError.
   RedisReply read_reply();
 
@@ -83,6 +96,8 @@ class RedisConnection {
   void read_bulk_end();
 
  private:
+  void send_parts(std::span<const std::string_view> args,
+                  std::span<const std::span<const std::byte>> value_parts);
   [[noreturn]] void lost(std::string_view what, std::string_view reason);
   void check_usable() const;
   /// Bytes already received past the current position, else one read() into the head buffer.
@@ -95,6 +110,7 @@ class RedisConnection {
   std::string head_;    ///< received bytes not yet consumed by a bulk read
   std::size_t head_pos_ = 0;
   std::size_t head_len_ = 0;
+  bool pipelining_ = false;
 };
 
 }  // namespace scalestudy::store::redis

@@ -31,13 +31,20 @@ std::uint64_t subfield(std::string_view list, std::string_view name) {
 }
 
 /// Commands the redis store sends for each counted verb.
-constexpr std::array<std::pair<std::string_view, Op>, 6> kCommandOps = {{
+constexpr std::array<std::pair<std::string_view, Op>, 13> kCommandOps = {{
     {"set", Op::PutTensor},
     {"get", Op::UnpackTensor},
     {"getex", Op::GetTensor},
     {"del", Op::DeleteTensor},
     {"exists", Op::TensorExists},
     {"info", Op::Info},
+    {"hset", Op::PutDataset},
+    {"hget", Op::GetDataset},
+    {"hexists", Op::DatasetExists},
+    {"rpush", Op::AppendToList},
+    {"llen", Op::ListLength},
+    {"lrange", Op::ListRange},
+    {"unlink", Op::DeleteList},
 }};
 
 }  // namespace

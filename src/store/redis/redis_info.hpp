@@ -17,7 +17,9 @@ RedisReply request_info(RedisConnection& connection);
 /// keys of every db set keys; total_commands_processed, total_error_replies and
 /// total_net_{input,output}_bytes add to requests, errors, bytes_in and bytes_out; the calls
 /// of SET, GET, GETEX, DEL, EXISTS and INFO add to put_tensor, unpack_tensor, get_tensor,
-/// delete_tensor, tensor_exists and info in requests_by_op. Unknown lines are ignored.
+/// delete_tensor, tensor_exists and info in requests_by_op, and those of HSET, HGET, HEXISTS,
+/// RPUSH, LLEN, LRANGE and UNLINK to put_dataset, get_dataset, dataset_exists, append_to_list,
+/// get_list_length, get_datasets_from_list and delete_list. Unknown lines are ignored.
 void add_info(std::string_view info, ShardCounters& counters);
 
 }  // namespace scalestudy::store::redis

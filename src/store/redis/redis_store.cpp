@@ -2,6 +2,7 @@
 // the caller's memory.
 #include "store/redis/redis_store.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -16,7 +17,8 @@ std::span<const std::byte> bytes_of(const T& value) {
   return std::as_bytes(std::span<const T>(&value, 1));
 }
 
-/// Redis' error reply in the words the mpi backend uses where they mean the same.
+}  // namespace
+
 std::string error_reply_text(const std::string& error) {
   if (error.rfind("OOM", 0) == 0) {
     return "out of memory: redis refused the write (" + error +
@@ -25,12 +27,10 @@ std::string error_reply_text(const std::string& error) {
   return "redis error: " + error;
 }
 
-}  // namespace
-
 RedisStore::RedisStore(MPI_Comm comm, std::vector<mpi::ShardAddress> ranks,
                        std::vector<RedisEndpoint> endpoints, int connect_timeout_ms,
-                       int io_timeout_ms)
-    : channel_(comm, 0) {
+                       int io_timeout_ms, int requests_in_flight)
+    : channel_(comm, 0), requests_in_flight_(std::max(1, requests_in_flight)) {
   if (ranks.empty()) throw StoreError("redis store: this client has no database shard to use");
   if (ranks.size() != endpoints.size()) {
     throw StoreError("redis store: " + std::to_string(ranks.size()) + " shards but " +
@@ -106,14 +106,15 @@ RedisConnection& RedisStore::connection(Shard& shard, Op op, std::string_view ke
   return *shard.connection;
 }
 
-template <typename Body>
-auto RedisStore::guarded(Shard& shard, Op op, std::string_view key, std::string_view command,
-                         Body&& body) {
-  try {
-    return body(connection(shard, op, key, command));
-  } catch (const RedisConnectionError& error) {
-    fail(shard, op, key, command, error.what());
+RedisReply RedisStore::checked_command(Shard& shard, Op op, std::string_view key,
+                                       std::initializer_list<std::string_view> args) {
+  const std::string_view command = *args.begin();
+  const RedisReply reply =
+      guarded(shard, op, key, command, [&](RedisConnection& c) { return c.command(args); });
+  if (reply.kind == RedisReply::Kind::Error) {
+    fail(shard, op, key, command, error_reply_text(reply.text), false);
   }
+  return reply;
 }
 
 bool RedisStore::read_header(Shard& shard, Op op, std::string_view key, std::string_view command,

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "store/buffer_pool.hpp"
 #include "store/mpi/request_channel.hpp"
 #include "store/redis/redis_connection.hpp"
 #include "store/store.hpp"
@@ -33,10 +34,12 @@ class RedisStore final : public Store {
  public:
   /// Says hello to each shard's database rank over `comm` (so that it waits for this client's
   /// goodbye), then connects to each shard's redis-server (`endpoints`, in the order of
-  /// `ranks`) within `connect_timeout_ms`. Throws StoreError naming the shard and address; the
-  /// database ranks are told goodbye before it does.
+  /// `ranks`) within `connect_timeout_ms`. get_datasets_from_list pipelines up to
+  /// `requests_in_flight` commands on each shard's connection. Throws StoreError naming the
+  /// shard and address; the database ranks are told goodbye before it does.
   RedisStore(MPI_Comm comm, std::vector<mpi::ShardAddress> ranks,
-             std::vector<RedisEndpoint> endpoints, int connect_timeout_ms, int io_timeout_ms);
+             std::vector<RedisEndpoint> endpoints, int connect_timeout_ms, int io_timeout_ms,
+             int requests_in_flight = 1);
   /// Says goodbye to every shard's database rank; never throws.
   ~RedisStore() override;
   RedisStore(const RedisStore&) = delete;
@@ -51,10 +54,22 @@ class RedisStore final : public Store {
   std::vector<ShardCounters> info() override;
   std::string_view backend_name() const override { return "redis"; }
   int shard_of(std::string_view key) const override;
+  // Datasets as "{name}.meta" (a hash holding the descriptor) and "{name}.<tensor>" keys
+  // (tensor values as put_tensor writes them); lists as Redis lists of dataset names
+  // (redis_store_datasets.cpp).
+  void put_dataset(const DataSet& dataset) override;
+  DataSet get_dataset(std::string_view name) override;
+  void delete_dataset(std::string_view name) override;
+  bool dataset_exists(std::string_view name) override;
+  void append_to_list(std::string_view list, const DataSet& dataset) override;
+  std::uint64_t get_list_length(std::string_view list) override;
+  std::vector<DataSet> get_datasets_from_list(std::string_view list) override;
+  void delete_list(std::string_view list) override;
+  int requests_in_flight() const override { return requests_in_flight_; }
 
   /// Sends goodbye to every shard's database rank now, with the errors this client raised on
   /// its own (idempotent). Throws MpiError.
-  void close();
+  void close() override;
 
   /// Where shard position `position` (0..shards-1, this client's order) is reached.
   const RedisEndpoint& endpoint(std::size_t position) const;
@@ -81,10 +96,30 @@ class RedisStore final : public Store {
   /// Runs `body`; a lost connection becomes a StoreError naming op, key, shard and command.
   template <typename Body>
   auto guarded(Shard& shard, Op op, std::string_view key, std::string_view command, Body&& body);
+  /// Sends one command and reads its small reply; an error reply becomes a StoreError.
+  RedisReply checked_command(Shard& shard, Op op, std::string_view key,
+                             std::initializer_list<std::string_view> args);
+  /// The datasets `names`, pipelined over their shards (redis_store_datasets.cpp).
+  std::vector<DataSet> fetch_datasets(const std::vector<std::string>& names);
 
   mpi::RequestChannel channel_;
   std::vector<Shard> shards_;
+  BufferPool dataset_buffers_;  ///< fetched datasets' memory, reused once they are dropped
+  int requests_in_flight_ = 1;
   bool closed_ = false;
 };
+
+template <typename Body>
+auto RedisStore::guarded(Shard& shard, Op op, std::string_view key, std::string_view command,
+                         Body&& body) {
+  try {
+    return body(connection(shard, op, key, command));
+  } catch (const RedisConnectionError& error) {
+    fail(shard, op, key, command, error.what());
+  }
+}
+
+/// Redis' error reply in the words the mpi backend uses where they mean the same.
+std::string error_reply_text(const std::string& error);
 
 }  // namespace scalestudy::store::redis
