@@ -16,6 +16,7 @@
 
 #include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "core/placement.hpp"
 #include "core/provenance.hpp"
 #include "launch/process.hpp"
 #include "results/point_reader.hpp"
@@ -126,6 +127,7 @@ void write_index(const study::Study& study,
       {"scaling_mode", study.scaling.mode},
       {"scaling_divide", divide},
       {"swept_keys", swept},
+      {"report_compare", study.report_compare},
       {"scalestudy_version", std::string(core::build_info().version)},
       {"git_sha", std::string(core::build_info().git_sha)},
       {"updated", core::utc_timestamp()},
@@ -221,7 +223,9 @@ void print_plan(const study::Study& study, const LaunchHost& host, const PointFi
     out << "[" << number << "/" << study.points.size() << "] " << point.id << "  "
         << point.world_size << " ranks  " << (done ? "done     " : "to run   ")
         << varied_text(point) << "\n";
-    out << "    " << shell_line(build_launch(study, point, files, host)) << "\n";
+    const Launch launch = build_launch(study, point, files, host);
+    out << "    placement: " << launch.placement << "\n";
+    out << "    " << shell_line(launch) << "\n";
     if (full) {
       std::istringstream lines(point.params.to_yaml());
       for (std::string line; std::getline(lines, line);) out << "      " << line << "\n";
@@ -259,9 +263,10 @@ RunSummary run_study(const study::Study& study, const LaunchHost& host, const Ru
     const PointFiles files = point_files(study, *point);
     fs::create_directories(files.directory);
     fs::remove(files.results_file);  // a stale file must not pass for this run's result
-    const Launch launch = build_launch(study, *point, files, host);
+    Launch launch = build_launch(study, *point, files, host);
     write_file(files.point_file, point_yaml(*point, files));
     if (!launch.hostfile_text.empty()) write_file(files.hostfile, launch.hostfile_text);
+    if (!launch.rankfile_text.empty()) write_file(files.rankfile, launch.rankfile_text);
 
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -272,6 +277,7 @@ RunSummary run_study(const study::Study& study, const LaunchHost& host, const Ru
     if (finished > 0) out << ", ~" << clock_text(spent / finished * left) << " left";
     out << " ... " << std::flush;
 
+    stamp_launch_time(launch, core::epoch_seconds());
     const ProcessResult result =
         run_process(launch.argv, launch.env, files.log_file, study.timeout_s, interrupt);
     spent += result.seconds;

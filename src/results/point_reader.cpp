@@ -56,6 +56,39 @@ std::vector<hsize_t> read_dataset(hid_t group, const std::string& name, hid_t ty
   return dims;
 }
 
+/// /ranks into `out`, one element per rank; columns that are absent keep their defaults.
+void read_ranks(hid_t file, const std::string& path, std::vector<RankData>& out) {
+  const std::string label = path + ":/ranks";
+  if (H5Lexists(file, "ranks", H5P_DEFAULT) <= 0) return;
+  const auto group = H5Handle::checked(H5Gopen2(file, "ranks", H5P_DEFAULT), "H5Gopen2", label);
+  const auto has = [&](const char* name) { return H5Lexists(group.get(), name, H5P_DEFAULT) > 0; };
+  std::vector<std::int32_t> node;
+  read_dataset(group.get(), "node", H5T_NATIVE_INT32, node, label + "/node");
+  out.resize(node.size());
+  const auto text = [&](const char* name, std::string RankData::*member) {
+    if (!has(name)) return;
+    const auto values = detail::read_text_column(group.get(), name, label + "/" + name);
+    for (std::size_t r = 0; r < out.size() && r < values.size(); ++r) out[r].*member = values[r];
+  };
+  text("role", &RankData::role);
+  text("hostname", &RankData::hostname);
+  text("cpus", &RankData::cpus);
+  text("cpus_used", &RankData::cpus_used);
+  std::vector<std::int64_t> rss;
+  if (has("peak_rss_bytes")) {
+    read_dataset(group.get(), "peak_rss_bytes", H5T_NATIVE_INT64, rss, label + "/peak_rss_bytes");
+  }
+  std::vector<std::int32_t> threads;
+  if (has("omp_threads")) {
+    read_dataset(group.get(), "omp_threads", H5T_NATIVE_INT32, threads, label + "/omp_threads");
+  }
+  for (std::size_t r = 0; r < out.size(); ++r) {
+    out[r].node = node[r];
+    if (r < rss.size()) out[r].peak_rss_bytes = rss[r];
+    if (r < threads.size()) out[r].omp_threads = threads[r];
+  }
+}
+
 }  // namespace
 
 const core::ParamValue* PointData::parameter(std::string_view name) const {
@@ -124,6 +157,7 @@ PointData read_point_file(const std::string& path) {
     }
     point.operations.push_back(std::move(op));
   }
+  read_ranks(file.get(), path, point.ranks);
   return point;
 }
 

@@ -27,11 +27,23 @@ struct OperationSamples {
   }
 };
 
+/// One element of /ranks. Columns an older file lacks keep their defaults.
+struct RankData {
+  std::string role;  ///< "client" or "database"
+  int node = -1;
+  std::string hostname;
+  std::string cpus;       ///< affinity mask
+  std::string cpus_used;  ///< CPUs its threads were seen on
+  std::int64_t peak_rss_bytes = -1;
+  int omp_threads = -1;
+};
+
 struct PointData {
   std::string path;
   std::vector<Attribute> parameters;         ///< /parameters
   std::vector<Attribute> provenance;         ///< root attributes
   std::vector<OperationSamples> operations;  ///< sorted by name
+  std::vector<RankData> ranks;               ///< /ranks, by rank
 
   /// The parameter or provenance attribute `name`, or nullptr.
   const core::ParamValue* parameter(std::string_view name) const;

@@ -72,6 +72,7 @@ struct RankInfo {
   std::uint64_t role_length = 0;
   std::uint64_t hostname_length = 0;
   std::uint64_t cpus_length = 0;
+  std::uint64_t cpus_used_length = 0;
   std::vector<SeriesInfo> series;
   std::vector<std::string> counters;
   std::vector<TableInfo> tables;
@@ -136,6 +137,7 @@ std::string encode(const RankInfo& info) {
   out.u64(info.role_length);
   out.u64(info.hostname_length);
   out.u64(info.cpus_length);
+  out.u64(info.cpus_used_length);
   out.u64(info.series.size());
   for (const auto& s : info.series) {
     out.str(s.name);
@@ -169,6 +171,7 @@ RankInfo decode(const char* data, std::size_t size) {
   info.role_length = in.u64();
   info.hostname_length = in.u64();
   info.cpus_length = in.u64();
+  info.cpus_used_length = in.u64();
   info.series.resize(in.count(5 * sizeof(std::uint64_t)));
   for (auto& s : info.series) {
     s.name = in.str();
@@ -278,6 +281,7 @@ RankInfo describe(const PointRecord& mine) {
   info.role_length = mine.rank.role.size();
   info.hostname_length = mine.rank.hostname.size();
   info.cpus_length = mine.rank.cpus.size();
+  info.cpus_used_length = mine.rank.cpus_used.size();
   info.error = check_attribute_names(mine.parameters, "/parameters");
   if (info.error.empty()) info.error = check_attribute_names(mine.provenance, "root (provenance)");
   if (!info.error.empty()) return info;
@@ -433,6 +437,7 @@ struct Plan {
   std::size_t role_length = 1;
   std::size_t hostname_length = 1;
   std::size_t cpus_length = 1;
+  std::size_t cpus_used_length = 1;
   std::vector<std::string> counters;  ///< counter names, in the database ranks' order
   std::vector<int> database_ranks;    ///< ranks with counters, increasing
   std::ptrdiff_t my_database_row = -1;
@@ -499,6 +504,8 @@ Plan make_plan(const std::vector<RankInfo>& infos, int me, const PointRecord& mi
     plan.hostname_length =
         std::max(plan.hostname_length, static_cast<std::size_t>(info.hostname_length));
     plan.cpus_length = std::max(plan.cpus_length, static_cast<std::size_t>(info.cpus_length));
+    plan.cpus_used_length =
+        std::max(plan.cpus_used_length, static_cast<std::size_t>(info.cpus_used_length));
     for (const auto& s : info.series) {
       auto [it, inserted] = ops.try_emplace(s.name);
       OpPlan& op = it->second;
@@ -759,6 +766,8 @@ void write_ranks(hid_t file, const Plan& plan, int me, int size, const RankRow& 
   write_int32("node", row.node);
   write_text("hostname", row.hostname, plan.hostname_length);
   write_text("cpus", row.cpus, plan.cpus_length);
+  write_text("cpus_used", row.cpus_used, plan.cpus_used_length);
+  write_int32("omp_threads", row.omp_threads);
   write_int32("client_index", row.client_index);
   write_int32("shard", row.shard);
   {

@@ -24,6 +24,9 @@ struct RankRow {
   int client_index = -1;
   int shard = -1;
   std::int64_t peak_rss_bytes = -1;
+  /// CPUs the rank's threads were seen running on (sampled), e.g. "0-1"; "" if not sampled.
+  std::string cpus_used;
+  int omp_threads = -1;  ///< OpenMP threads the rank ran with (omp_get_max_threads), -1 unknown
 };
 
 /// A named attribute value: int64, float64, bool or string.

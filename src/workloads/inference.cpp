@@ -3,13 +3,13 @@
 
 #include <array>
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
+#include "workloads/model_pipeline.hpp"
 
 #ifdef SCALESTUDY_HAVE_TORCH
 #include "inference/local_model.hpp"
@@ -17,60 +17,6 @@
 
 namespace scalestudy::workloads {
 namespace {
-
-namespace fs = std::filesystem;
-
-constexpr const char* kModelKey = "resnet_model";
-constexpr const char* kScriptKey = "resnet_script";
-
-/// Images as SmartSim-Scaling makes them (synthetic values in [0, 255)), distinct per client.
-std::vector<float> make_images(const core::Parameters& params, int client) {
-  const auto side = static_cast<std::uint64_t>(params.integer("image_size"));
-  const auto count = static_cast<std::uint64_t>(params.integer("batch_size")) * side * side * 3;
-  std::vector<float> images(count);
-  std::uint32_t state = 2463534242U + static_cast<std::uint32_t>(client) * 7919U;
-  for (auto& value : images) {
-    state ^= state << 13;
-    state ^= state >> 17;
-    state ^= state << 5;
-    value = static_cast<float>(state % 25500U) / 100.0F;
-  }
-  return images;
-}
-
-std::vector<std::uint64_t> image_dims(const core::Parameters& params) {
-  const auto side = static_cast<std::uint64_t>(params.integer("image_size"));
-  return {static_cast<std::uint64_t>(params.integer("batch_size")), side, side, 3};
-}
-
-/// Whether this client loads the model for its shards: client 0 (standard, it reaches every
-/// shard), or the first client of each node (colocated, it reaches its node's shards).
-bool sets_model(const WorkloadContext& context) {
-  const auto& layout = context.layout;
-  if (layout.deployment == core::Deployment::Standard) return context.client == 0;
-  const int node = layout
-                       .ranks[static_cast<std::size_t>(
-                           layout.client_ranks[static_cast<std::size_t>(context.client)])]
-                       .node;
-  for (int c = 0; c < context.client; ++c) {
-    if (layout.ranks[static_cast<std::size_t>(layout.client_ranks[static_cast<std::size_t>(c)])]
-            .node == node) {
-      return false;
-    }
-  }
-  return true;
-}
-
-void check_inference_parameters(const core::Parameters& params) {
-  for (const auto& [name, path] :
-       {std::pair{"model", model_path(params)}, std::pair{"script", script_path(params)}}) {
-    if (!fs::exists(path)) {
-      throw ConfigError(std::string(name) + " file " + path +
-                        " does not exist; the build traces resnet50, resnet18 and tiny_cnn into "
-                        "build/models (scripts/setup), or give the path of a .pt file");
-    }
-  }
-}
 
 #ifdef SCALESTUDY_HAVE_TORCH
 /// The limit: the same script and model on the same images, in-process on this client, timed
@@ -132,31 +78,7 @@ class LocalInference {
 
 }  // namespace
 
-std::string model_path(const core::Parameters& params) {
-  const std::string& model = params.text("model");
-  if (model.find('/') != std::string::npos || model.ends_with(".pt")) return model;
-  return std::string(SCALESTUDY_MODELS_DIR) + "/" + model + ".pt";
-}
-
-std::string script_path(const core::Parameters& params) {
-  const std::string& script = params.text("script");
-  return script.empty() ? std::string(SCALESTUDY_MODELS_DIR) + "/data_processing_script.txt"
-                        : script;
-}
-
-void Inference::validate(const core::Parameters& params) const {
-  if (params.text("backend") != "mpi") {
-    throw ConfigError("the " + params.text("backend") +
-                      " backend has no model runtime (Redis here runs without RedisAI): the "
-                      "inference workload needs backend: mpi");
-  }
-#ifndef SCALESTUDY_HAVE_TORCH
-  throw ConfigError(
-      "this scalestudy was built without libtorch (libtorch-dev), so database "
-      "ranks cannot run models; install it and rebuild (scripts/setup)");
-#endif
-  check_inference_parameters(params);
-}
+void Inference::validate(const core::Parameters& params) const { check_database_inference(params); }
 
 void Inference::run(WorkloadContext& context) const {
   const auto& params = context.params;
@@ -168,55 +90,11 @@ void Inference::run(WorkloadContext& context) const {
   const double t0 = now();
   auto store = context.backend.connect(context.backend_context);
   recorder.record(recorder.add("client_init", 1), 0, now() - t0);
+  set_up_models(context, *store);
 
-  if (sets_model(context)) {
-    store::ModelOptions options;
-    options.instances = static_cast<int>(params.integer("instances"));
-    options.threads_per_queue = static_cast<int>(params.integer("db_threads_per_queue"));
-    options.max_batch_size = static_cast<int>(params.integer("max_batch_size"));
-    options.max_queue_delay_us = static_cast<int>(params.integer("max_queue_delay_us"));
-    double start = now();
-    store->set_model_from_file(kModelKey, model_path(params), options);
-    recorder.record(recorder.add("set_model", 1), 0, now() - start);
-    start = now();
-    store->set_script_from_file(kScriptKey, script_path(params));
-    recorder.record(recorder.add("set_script", 1), 0, now() - start);
-  }
-  core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
-  // As SmartSim-Scaling: 100 tries, 100 ms apart.
-  if (!store->poll_model(kModelKey, 100, 100) || !store->poll_model(kScriptKey, 100, 100)) {
-    throw WorkloadError("the model or script never appeared on the database ranks");
-  }
-
-  // Keys share a hash tag, so the script and the model run where the images are.
-  const std::string tag = "{inference_rank_" + std::to_string(context.client) + "}";
-  const std::vector<std::string> input = {tag + ".input"};
-  const std::vector<std::string> processed = {tag + ".processed"};
-  const std::vector<std::string> output = {tag + ".output"};
   const std::vector<float> images = make_images(params, context.client);
-  const std::vector<std::uint64_t> dims = image_dims(params);
-  const std::uint64_t image_bytes = images.size() * sizeof(float);
-
-  // One untimed inference (the first call loads libraries and can take seconds) that also
-  // learns the size of the scores.
-  store->put_tensor(input.front(), images.data(), dims, store::DType::Float32);
-  store->run_script(kScriptKey, "pre_process_3ch", input, processed);
-  store->run_model(kModelKey, processed, output);
-  const store::Tensor first = store->get_tensor(output.front());
-  if (first.dtype != store::DType::Float32) {
-    throw WorkloadError("model output is " + std::string(store::dtype_name(first.dtype)) +
-                        ", expected float32 scores");
-  }
-  std::vector<float> scores(first.data.size() / sizeof(float));
-  const std::uint64_t score_bytes = first.data.size();
-
-  // model_only: the inputs stay in the store and only run_model repeats, as a model server's
-  // load generator (Triton's perf_analyzer) sends requests back to back.
-  const bool full = params.text("pipeline") == "full";
-  const int put_op = full ? recorder.add("put_tensor", samples, warmup, image_bytes) : -1;
-  const int script_op = full ? recorder.add("run_script", samples, warmup) : -1;
-  const int model_op = recorder.add("run_model", samples, warmup);
-  const int unpack_op = full ? recorder.add("unpack_tensor", samples, warmup, score_bytes) : -1;
+  ModelPipeline pipeline(*store, recorder, context.client, images, image_dims(params),
+                         params.text("pipeline") == "full", samples, warmup);
   const int loop_op = recorder.add("loop_time", 1);
 #ifdef SCALESTUDY_HAVE_TORCH
   // The in-process limit runs after each database iteration rather than after the loop, so
@@ -229,29 +107,8 @@ void Inference::run(WorkloadContext& context) const {
   double loop_seconds = 0;  // the database path only
   for (std::size_t i = 0; i < samples; ++i) {
     if (barrier_each) core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
-    const double iteration_start = now();
-    double start = iteration_start;
-    double end = start;
-    if (full) {
-      store->put_tensor(input.front(), images.data(), dims, store::DType::Float32);
-      end = now();
-      recorder.record(put_op, i, end - start);
-      start = now();
-      store->run_script(kScriptKey, "pre_process_3ch", input, processed);
-      end = now();
-      recorder.record(script_op, i, end - start);
-      start = now();
-    }
-    store->run_model(kModelKey, processed, output);
-    end = now();
-    recorder.record(model_op, i, end - start);
-    if (full) {
-      start = now();
-      store->unpack_tensor(output.front(), scores.data(), first.dims, store::DType::Float32);
-      end = now();
-      recorder.record(unpack_op, i, end - start);
-    }
-    if (i >= warmup) loop_seconds += end - iteration_start;
+    const double seconds = pipeline.run(images, i);
+    if (i >= warmup) loop_seconds += seconds;
 #ifdef SCALESTUDY_HAVE_TORCH
     if (local) local->step(i);
 #endif
@@ -268,7 +125,7 @@ void InferenceBaseline::validate(const core::Parameters& params) const {
       "this scalestudy was built without libtorch (libtorch-dev); install it and "
       "rebuild (scripts/setup)");
 #endif
-  check_inference_parameters(params);
+  check_model_files(params);
 }
 
 void InferenceBaseline::run(WorkloadContext& context) const {

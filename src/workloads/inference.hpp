@@ -2,8 +2,6 @@
 // the database ranks, and its in-process baseline.
 #pragma once
 
-#include <string>
-
 #include "workloads/workload.hpp"
 
 namespace scalestudy::workloads {
@@ -27,11 +25,5 @@ class InferenceBaseline final : public Workload {
   void validate(const core::Parameters& params) const override;
   void run(WorkloadContext& context) const override;
 };
-
-/// The model file a point names: a path, or a model traced into the build's models directory.
-std::string model_path(const core::Parameters& params);
-
-/// The preprocessing script file of a point.
-std::string script_path(const core::Parameters& params);
 
 }  // namespace scalestudy::workloads

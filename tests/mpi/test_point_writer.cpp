@@ -288,6 +288,9 @@ PointRecord scenario_record(int rank, int size, TimingRecorder& recorder) {
   record.rank.client_index = database ? -1 : rank;
   record.rank.shard = database ? 0 : -1;
   record.rank.peak_rss_bytes = (std::int64_t{1} << 33) + rank;
+  // Lengths differ across ranks (and one is empty), so the fixed string width is the largest.
+  record.rank.cpus_used = rank == 1 ? "" : std::to_string(rank) + std::string(rank % 3, '+');
+  record.rank.omp_threads = rank + 1;
   if (database) {
     const int serve = recorder.add("serve", kServeSamples);
     for (std::size_t i = 0; i + 1 < kServeSamples; ++i) {  // the last sample stays NaN
@@ -419,7 +422,7 @@ TEST_F(PointWriterTest, WritesEveryDatasetAndAttribute) {
   // /ranks: one element per rank.
   const auto n = static_cast<hsize_t>(size);
   for (const char* name : {"world_rank", "role", "node", "hostname", "cpus", "client_index",
-                           "shard", "peak_rss_bytes"}) {
+                           "shard", "peak_rss_bytes", "cpus_used", "omp_threads"}) {
     EXPECT_EQ(shape_of(f, std::string("/ranks/") + name), std::vector<hsize_t>{n}) << name;
   }
   EXPECT_GT(H5Tequal(type_of_dataset(f, "/ranks/peak_rss_bytes").get(), H5T_NATIVE_INT64), 0);
@@ -433,6 +436,8 @@ TEST_F(PointWriterTest, WritesEveryDatasetAndAttribute) {
   const auto role = read_fixed_strings(f, "/ranks/role", &role_length);
   const auto hostname = read_fixed_strings(f, "/ranks/hostname");
   const auto cpus = read_fixed_strings(f, "/ranks/cpus");
+  const auto cpus_used = read_fixed_strings(f, "/ranks/cpus_used");
+  const auto omp_threads = read_all<std::int32_t>(f, "/ranks/omp_threads", H5T_NATIVE_INT32);
   EXPECT_EQ(role_length, std::string("database").size());
   for (int r = 0; r < size; ++r) {
     SCOPED_TRACE("rank " + std::to_string(r));
@@ -444,6 +449,8 @@ TEST_F(PointWriterTest, WritesEveryDatasetAndAttribute) {
     EXPECT_EQ(node[i], expected.rank.node);
     EXPECT_EQ(hostname[i], expected.rank.hostname);
     EXPECT_EQ(cpus[i], expected.rank.cpus);
+    EXPECT_EQ(cpus_used[i], expected.rank.cpus_used);
+    EXPECT_EQ(omp_threads[i], expected.rank.omp_threads);
     EXPECT_EQ(client_index[i], expected.rank.client_index);
     EXPECT_EQ(shard[i], expected.rank.shard);
     EXPECT_EQ(rss[i], expected.rank.peak_rss_bytes);

@@ -1,0 +1,125 @@
+// Number, JSON, CSV and table formatting shared by the report's sections.
+#include "report/format_util.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace scalestudy::report::detail {
+
+std::string number(double value, const char* format) {
+  if (!std::isfinite(value)) return "";
+  char text[64];
+  std::snprintf(text, sizeof(text), format, value);
+  return text;
+}
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string rate_text(double per_second, const char* unit) {
+  if (per_second <= 0 || !std::isfinite(per_second)) return "";
+  const char* prefixes[] = {"", "k", "M", "G", "T"};
+  int i = 0;
+  while (per_second >= 1000 && i < 4) {
+    per_second /= 1000;
+    ++i;
+  }
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.3g %s%s", per_second, prefixes[i], unit);
+  return text;
+}
+
+std::string render_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows, bool markdown,
+                         std::size_t left_columns) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    if (markdown) out << "|";
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const std::size_t pad = width[c] - cells[c].size();
+      out << (markdown ? " " : (c > 0 ? "  " : ""));
+      if (c < left_columns) {
+        out << cells[c] << std::string(pad, ' ');
+      } else {
+        out << std::string(pad, ' ') << cells[c];
+      }
+      if (markdown) out << " |";
+    }
+    out << "\n";
+  };
+  line(header);
+  if (markdown) {
+    out << "|";
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      out << (c < left_columns ? ":" : "-") << std::string(width[c], '-')
+          << (c < left_columns ? "-" : ":") << "|";
+    }
+    out << "\n";
+  }
+  for (const auto& row : rows) line(row);
+  return out.str();
+}
+
+std::string group_text(const results::PointData& point, const std::vector<std::string>& swept,
+                       const std::set<std::string>& axis) {
+  std::string group;
+  for (const auto& key : swept) {
+    if (axis.count(key)) continue;
+    const auto* value = point.parameter(key);
+    const core::ParamSpec* spec = core::find_parameter(key);
+    if (value == nullptr || spec == nullptr) continue;
+    if (!group.empty()) group += ", ";
+    group += key + "=" + core::display_value(*spec, *value);
+  }
+  return group.empty() ? "all points" : group;
+}
+
+}  // namespace scalestudy::report::detail

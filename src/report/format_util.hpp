@@ -1,0 +1,39 @@
+// Number, JSON, CSV and table formatting shared by the report's sections.
+#pragma once
+
+#include <cstddef>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "results/point_reader.hpp"
+
+namespace scalestudy::report::detail {
+
+/// `value` printed with `format` (printf), "" when it is not finite.
+std::string number(double value, const char* format = "%.17g");
+
+/// `text` as a JSON string literal.
+std::string json_string(const std::string& text);
+
+/// A JSON number, or null when not finite.
+std::string json_number(double value);
+
+/// `text` as one CSV field, quoted when it must be.
+std::string csv_field(const std::string& text);
+
+/// A rate with an SI prefix, e.g. "1.23 kop/s"; "" when not positive and finite.
+std::string rate_text(double per_second, const char* unit);
+
+/// Rows of cells rendered as an aligned text table or a markdown table; the first
+/// `left_columns` columns are left-aligned, the others right-aligned.
+std::string render_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows, bool markdown,
+                         std::size_t left_columns);
+
+/// The label of the group a point belongs to: its values of the `swept` keys that are not in
+/// `axis`, as "key=value, ..." (byte counts in binary units), or "all points".
+std::string group_text(const results::PointData& point, const std::vector<std::string>& swept,
+                       const std::set<std::string>& axis);
+
+}  // namespace scalestudy::report::detail
