@@ -20,7 +20,7 @@ find_package(CLI11 REQUIRED)
 if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
   set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python interpreter with h5py and numpy")
 endif()
-find_package(Python3 REQUIRED COMPONENTS Interpreter)
+find_package(Python3 REQUIRED COMPONENTS Interpreter OPTIONAL_COMPONENTS Development.Module)
 
 if(SCALESTUDY_BUILD_TESTS)
   find_package(GTest REQUIRED)
@@ -47,6 +47,17 @@ if(SCALESTUDY_ENABLE_KOKKOS)
   endif()
 endif()
 add_feature_info(kokkos SCALESTUDY_HAVE_KOKKOS "Kokkos implementations of the compute kernels")
+
+# The Python consumer (src/python): pybind11 (Debian's pybind11-dev) for that same interpreter;
+# it is run through mpi4py (python3-mpi4py).
+set(SCALESTUDY_HAVE_PYTHON OFF)
+if(SCALESTUDY_ENABLE_PYTHON AND Python3_Development.Module_FOUND)
+  find_package(pybind11 CONFIG QUIET)
+  if(pybind11_FOUND)
+    set(SCALESTUDY_HAVE_PYTHON ON)
+  endif()
+endif()
+add_feature_info(python SCALESTUDY_HAVE_PYTHON "Python consumer ranks (pybind11 module scalestudy)")
 
 set(SCALESTUDY_HAVE_REDIS OFF)
 if(SCALESTUDY_ENABLE_REDIS)

@@ -39,10 +39,21 @@ std::string rank_program() {
 launch::LaunchHost this_host(const study::Study& study) {
   launch::LaunchHost host;
   host.rank_program = rank_program();
+  // Python consumer ranks: the package the build puts beside scalestudy-rank, and the
+  // interpreter it was built for.
+  host.python = SCALESTUDY_PYTHON_EXECUTABLE;
+  host.python_path = (fs::path(host.rank_program).parent_path() / "python").string();
   cpu_set_t set;
   CPU_ZERO(&set);
   host.cores = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
   host.root = geteuid() == 0;
+  // The nodes of a batch job may differ from the machine scalestudy runs on.
+  for (const char* name : {"SLURM_CPUS_ON_NODE", "NCPUS"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && std::atoi(value) > 0 && host.node_cpus == 0) {
+      host.node_cpus = std::atoi(value);
+    }
+  }
   if (!study.launcher.hostfile.empty()) {
     try {
       host.hosts = launch::read_hosts(study.launcher.hostfile);
@@ -91,6 +102,9 @@ int main(int argc, char** argv) {
   rep->add_flag("--include-failed", report_options.include_failed, "keep failed operations");
   rep->add_option("--time-op", report_options.time_op,
                   "operation timing a point for scaling (default loop_time)");
+  rep->add_option("--compare", report_options.compare,
+                  "swept parameter to compare side by side, e.g. backend (default: the study's "
+                  "report.compare)");
 
   CLI11_PARSE(app, argc, argv);
 

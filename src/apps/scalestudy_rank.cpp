@@ -42,6 +42,9 @@ const char* group_title(std::string_view group) {
   if (group == "layout") return "Where ranks go";
   if (group == "loop") return "Client loop";
   if (group == "store") return "Database";
+  if (group == "inference") return "Inference";
+  if (group == "simulation") return "Simulation";
+  if (group == "aggregation") return "Data aggregation";
   return "Results";
 }
 

@@ -49,25 +49,30 @@ std::vector<int> virtual_nodes(const LayoutRequest& r) {
     return node;
   }
   const int db_ranks = r.db_nodes * r.db_ranks_per_node;
-  const int clients = n - db_ranks;
+  const int clients = n - db_ranks - r.consumers;
   if (clients <= 0) {
     throw ConfigError("standard layout: " + plural(n, "rank") + " but db_nodes x " +
-                      "db_ranks_per_node = " + std::to_string(db_ranks) +
-                      " database ranks leaves no client; launch at least " +
-                      std::to_string(db_ranks + 1) + " ranks or lower db_nodes/db_ranks_per_node");
+                      "db_ranks_per_node = " + std::to_string(db_ranks) + " database ranks" +
+                      (r.consumers > 0 ? " and " + plural(r.consumers, "consumer") : "") +
+                      " leaves no client; launch at least " +
+                      std::to_string(db_ranks + r.consumers + 1) +
+                      " ranks or lower db_nodes/db_ranks_per_node");
   }
   if (clients % per_node != 0) {
     throw ConfigError("standard layout with ranks_per_node=" + std::to_string(per_node) + ": " +
                       plural(clients, "client rank") + " (" + std::to_string(n) + " ranks - " +
                       std::to_string(db_ranks) +
                       " database ranks) do not fill whole nodes; launch " +
-                      std::to_string((clients / per_node + 1) * per_node + db_ranks) +
+                      std::to_string((clients / per_node + 1) * per_node + db_ranks + r.consumers) +
                       " ranks, or change ranks_per_node");
   }
+  // Clients, then database nodes, then one node holding every consumer.
   const int client_nodes = clients / per_node;
   for (int rank = 0; rank < n; ++rank) {
     node[static_cast<std::size_t>(rank)] =
-        rank < clients ? rank / per_node : client_nodes + (rank - clients) / r.db_ranks_per_node;
+        rank < clients              ? rank / per_node
+        : rank < clients + db_ranks ? client_nodes + (rank - clients) / r.db_ranks_per_node
+                                    : client_nodes + r.db_nodes;
   }
   return node;
 }
@@ -99,10 +104,20 @@ int expected_world_size(const LayoutRequest& r) {
   if (r.deployment == Deployment::Colocated) {
     return r.client_nodes * (r.ranks_per_node + r.db_ranks_per_node);
   }
-  return r.client_nodes * r.ranks_per_node + r.db_nodes * r.db_ranks_per_node;
+  return r.client_nodes * r.ranks_per_node + r.db_nodes * r.db_ranks_per_node + r.consumers;
 }
 
-const char* role_name(Role role) { return role == Role::Client ? "client" : "database"; }
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::Client:
+      return "client";
+    case Role::Database:
+      return "database";
+    case Role::Consumer:
+      return "consumer";
+  }
+  return "unknown";
+}
 
 Deployment parse_deployment(std::string_view name) {
   if (name == "standard") return Deployment::Standard;
@@ -117,11 +132,28 @@ std::span<const int> Layout::shards_of_client(int client) const {
   return shards_of_node_[static_cast<std::size_t>(node)];
 }
 
+std::span<const int> Layout::shards_of_rank(int world_rank) const {
+  const RankPlacement& p = ranks[static_cast<std::size_t>(world_rank)];
+  if (p.role == Role::Client) return shards_of_client(p.index);
+  if (p.role == Role::Consumer) return all_shards_;
+  return {};
+}
+
 int Layout::clients_of_shard(int shard) const {
-  if (deployment == Deployment::Standard) return client_count();
+  if (deployment == Deployment::Standard) return client_count() + consumer_count();
   const int node =
       ranks[static_cast<std::size_t>(shard_ranks[static_cast<std::size_t>(shard)])].node;
   return clients_of_node_[static_cast<std::size_t>(node)];
+}
+
+std::vector<int> Layout::users_of_shard(int shard) const {
+  std::vector<int> users;
+  for (int rank = 0; rank < world_size(); ++rank) {
+    for (const int s : shards_of_rank(rank)) {
+      if (s == shard) users.push_back(rank);
+    }
+  }
+  return users;
 }
 
 Layout plan_layout(const LayoutRequest& r) {
@@ -134,10 +166,19 @@ Layout plan_layout(const LayoutRequest& r) {
   if (r.db_ranks_per_node < 1) throw ConfigError("db_ranks_per_node must be at least 1");
   if (r.db_nodes < 1) throw ConfigError("db_nodes must be at least 1");
   if (r.ranks_per_node < 0) throw ConfigError("ranks_per_node must be 0 or more");
-  if (r.deployment == Deployment::Colocated && r.db_nodes_explicit) {
+  if (r.consumers < 0) throw ConfigError("consumers must be 0 or more");
+  if (r.consumers > 0 && r.deployment == Deployment::Colocated) {
     throw ConfigError(
-        "colocated deployment puts database ranks on every client node; remove "
-        "db_nodes (use db_ranks_per_node for database ranks per node)");
+        "consumer ranks need the standard deployment (colocated clients reach only their "
+        "node's shards, so one consumer could not see every producer's data); set deployment: "
+        "standard, or consumers: 0");
+  }
+  // A resolved point file lists every parameter, so db_nodes: 1 (the default) must pass.
+  if (r.deployment == Deployment::Colocated && r.db_nodes != 1) {
+    throw ConfigError("colocated deployment puts database ranks on every client node; db_nodes=" +
+                      std::to_string(r.db_nodes) +
+                      " means nothing there: remove db_nodes (use db_ranks_per_node for "
+                      "database ranks per node)");
   }
 
   Layout layout;
@@ -165,13 +206,34 @@ Layout plan_layout(const LayoutRequest& r) {
 
   std::vector<Role> role(static_cast<std::size_t>(r.world_size), Role::Client);
   if (r.deployment == Deployment::Standard) {
-    if (r.db_nodes >= layout.node_count) {
-      throw ConfigError("db_nodes=" + std::to_string(r.db_nodes) + " but the job has only " +
+    // Consumers, if any, are the last ranks, alone on the last node; database nodes precede it.
+    const int consumer_nodes = r.consumers > 0 ? 1 : 0;
+    if (r.db_nodes + consumer_nodes >= layout.node_count) {
+      throw ConfigError("db_nodes=" + std::to_string(r.db_nodes) +
+                        (consumer_nodes > 0 ? " plus a consumer node" : "") +
+                        " but the job has only " +
                         plural(layout.node_count, layout.virtual_nodes ? "virtual node" : "node") +
                         ", so no node is left for clients; lower db_nodes or launch on more "
                         "nodes");
     }
-    for (int n = layout.node_count - r.db_nodes; n < layout.node_count; ++n) {
+    if (consumer_nodes > 0) {
+      const auto& members = ranks_of_node[static_cast<std::size_t>(layout.node_count - 1)];
+      const bool last_ranks_alone = static_cast<int>(members.size()) == r.consumers &&
+                                    members.front() == r.world_size - r.consumers;
+      if (!last_ranks_alone) {
+        throw ConfigError("consumers=" + std::to_string(r.consumers) + ": the last " +
+                          plural(r.consumers, "rank") +
+                          " must be alone on the last node, but "
+                          "node " +
+                          std::to_string(layout.node_count - 1) + " runs " +
+                          plural(static_cast<int>(members.size()), "rank") +
+                          "; give the consumer node exactly " + std::to_string(r.consumers) +
+                          " slots after the database nodes");
+      }
+      for (const int rank : members) role[static_cast<std::size_t>(rank)] = Role::Consumer;
+    }
+    for (int n = layout.node_count - consumer_nodes - r.db_nodes;
+         n < layout.node_count - consumer_nodes; ++n) {
       const auto& members = ranks_of_node[static_cast<std::size_t>(n)];
       if (static_cast<int>(members.size()) != r.db_ranks_per_node) {
         throw ConfigError("database node " + std::to_string(n) + " runs " +
@@ -210,6 +272,9 @@ Layout plan_layout(const LayoutRequest& r) {
       layout.ranks.push_back({Role::Client, node[urank], layout.client_count()});
       layout.client_ranks.push_back(rank);
       ++layout.clients_of_node_[unode];
+    } else if (role[urank] == Role::Consumer) {
+      layout.ranks.push_back({Role::Consumer, node[urank], layout.consumer_count()});
+      layout.consumer_ranks.push_back(rank);
     } else {
       const int shard = layout.shard_count();
       layout.ranks.push_back({Role::Database, node[urank], shard});
@@ -227,32 +292,48 @@ std::string Layout::describe(const std::vector<std::string>& host_of_rank, int m
   out << "layout: " << (deployment == Deployment::Standard ? "standard" : "colocated") << ", "
       << plural(world_size(), "rank") << " on "
       << plural(node_count, virtual_nodes ? "virtual node" : "node") << ": "
-      << plural(client_count(), "client") << ", " << plural(shard_count(), "database rank") << '\n';
-  std::map<int, std::pair<std::vector<int>, std::vector<int>>> members;  // node -> clients, shards
+      << plural(client_count(), "client") << ", " << plural(shard_count(), "database rank");
+  if (consumer_count() > 0) out << ", " << plural(consumer_count(), "consumer");
+  out << '\n';
+  struct Members {
+    std::vector<int> clients, shards, consumers;  // world ranks
+  };
+  std::map<int, Members> members;
   for (int rank = 0; rank < world_size(); ++rank) {
     const auto& p = ranks[static_cast<std::size_t>(rank)];
-    (p.role == Role::Client ? members[p.node].first : members[p.node].second).push_back(rank);
+    Members& m = members[p.node];
+    (p.role == Role::Client     ? m.clients
+     : p.role == Role::Database ? m.shards
+                                : m.consumers)
+        .push_back(rank);
   }
   int listed = 0;
-  for (const auto& [n, ids] : members) {
+  for (const auto& [n, m] : members) {
     if (listed++ == max_nodes) {
       out << "  ... " << plural(node_count - max_nodes, "more node") << '\n';
       break;
     }
-    const int first = !ids.first.empty() ? ids.first.front() : ids.second.front();
+    const int first = !m.clients.empty()  ? m.clients.front()
+                      : !m.shards.empty() ? m.shards.front()
+                                          : m.consumers.front();
     out << "  node " << n;
     if (static_cast<std::size_t>(first) < host_of_rank.size()) {
       out << " (" << host_of_rank[static_cast<std::size_t>(first)] << ")";
     }
     out << ":";
-    if (!ids.first.empty()) out << " clients on ranks " << id_list(ids.first);
-    if (!ids.first.empty() && !ids.second.empty()) out << ";";
-    if (!ids.second.empty()) {
-      std::vector<int> shards;
-      for (const int rank : ids.second)
-        shards.push_back(ranks[static_cast<std::size_t>(rank)].index);
-      out << " database shards " << id_list(shards) << " on ranks " << id_list(ids.second);
+    const char* separator = "";
+    if (!m.clients.empty()) {
+      out << " clients on ranks " << id_list(m.clients);
+      separator = ";";
     }
+    if (!m.shards.empty()) {
+      std::vector<int> shards;
+      for (const int rank : m.shards) shards.push_back(ranks[static_cast<std::size_t>(rank)].index);
+      out << separator << " database shards " << id_list(shards) << " on ranks "
+          << id_list(m.shards);
+      separator = ";";
+    }
+    if (!m.consumers.empty()) out << separator << " consumers on ranks " << id_list(m.consumers);
     out << '\n';
   }
   return out.str();

@@ -7,10 +7,10 @@
 
 namespace scalestudy::core {
 
-enum class Role { Client, Database };
+enum class Role { Client, Database, Consumer };
 enum class Deployment { Standard, Colocated };
 
-/// "client" / "database".
+/// "client" / "database" / "consumer".
 const char* role_name(Role role);
 
 /// Parses "standard" / "colocated". Throws ConfigError otherwise.
@@ -31,17 +31,20 @@ struct LayoutRequest {
   int client_nodes = 0;
   Deployment deployment = Deployment::Standard;
   int db_nodes = 1;
-  bool db_nodes_explicit = false;  ///< colocated refuses an explicit db_nodes
   int db_ranks_per_node = 1;
+  /// Consumer ranks (data aggregation; standard deployment only): the last ranks of the job,
+  /// on a node of their own after the database nodes.
+  int consumers = 0;
 };
 
 struct RankPlacement {
   Role role;
   int node;   ///< node id (virtual or real)
-  int index;  ///< client index (Client) or shard index (Database), both in world-rank order
+  int index;  ///< client, shard or consumer index (by role), each in world-rank order
 };
 
-/// The planned roles. Clients are numbered 0..C-1 and shards 0..D-1 in world-rank order.
+/// The planned roles. Clients are numbered 0..C-1, shards 0..D-1 and consumers 0..K-1 in
+/// world-rank order.
 class Layout {
  public:
   Deployment deployment = Deployment::Standard;
@@ -50,16 +53,26 @@ class Layout {
   std::vector<RankPlacement> ranks;  ///< by world rank
   std::vector<int> client_ranks;     ///< world rank of each client
   std::vector<int> shard_ranks;      ///< world rank of each shard
+  std::vector<int> consumer_ranks;   ///< world rank of each consumer
 
   int world_size() const { return static_cast<int>(ranks.size()); }
   int client_count() const { return static_cast<int>(client_ranks.size()); }
   int shard_count() const { return static_cast<int>(shard_ranks.size()); }
+  int consumer_count() const { return static_cast<int>(consumer_ranks.size()); }
 
   /// Shards a client may send requests to: every shard (standard) or its node's (colocated).
   std::span<const int> shards_of_client(int client) const;
 
-  /// Number of clients that may send requests to `shard` (what it waits for at shutdown).
+  /// Shards the rank `world_rank` may send requests to: its client's, every shard for a
+  /// consumer, none for a database rank.
+  std::span<const int> shards_of_rank(int world_rank) const;
+
+  /// Number of clients and consumers that may send requests to `shard` (what it waits for at
+  /// shutdown).
   int clients_of_shard(int shard) const;
+
+  /// World ranks of the clients and consumers that may send requests to `shard`.
+  std::vector<int> users_of_shard(int shard) const;
 
   /// Number of client ranks on node `node`.
   int clients_on_node(int node) const { return clients_of_node_[static_cast<std::size_t>(node)]; }
@@ -74,8 +87,8 @@ class Layout {
   std::vector<int> clients_of_node_;
 };
 
-/// Ranks a job needs for `request` (uses client_nodes, ranks_per_node, db_nodes and
-/// db_ranks_per_node; world_size is ignored).
+/// Ranks a job needs for `request` (uses client_nodes, ranks_per_node, db_nodes,
+/// db_ranks_per_node and consumers; world_size is ignored).
 int expected_world_size(const LayoutRequest& request);
 
 /// Plans roles for a job. Throws ConfigError, saying what to change, for any layout that

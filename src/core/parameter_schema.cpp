@@ -9,12 +9,18 @@ const std::vector<ParamSpec>& parameter_schema() {
       // What runs.
       {"workload", ParamType::Choice, "throughput", "point",
        "client loop to run: throughput (put/unpack of one tensor per client, as "
-       "SmartSim-Scaling), mpi_baseline (the same exchange over plain MPI_Send/MPI_Recv)",
-       {"throughput", "mpi_baseline", "inference", "inference_baseline"}},
+       "SmartSim-Scaling), mpi_baseline (the same exchange over plain MPI_Send/MPI_Recv), "
+       "simulation (a 3-D heat stencil over the clients, coupled to the store every "
+       "couple_every steps), aggregation (producer clients put datasets and append them to a "
+       "list per iteration, consumer ranks poll and fetch each list, as SmartSim-Scaling)",
+       {"throughput", "mpi_baseline", "inference", "inference_baseline", "simulation",
+        "aggregation"}},
       {"backend", ParamType::Choice, "mpi", "point",
        "store the database ranks serve: mpi (scalestudy's own MPI tensor store), redis (one "
-       "redis-server per database rank, started and stopped by it; clients use hiredis)",
-       {"mpi", "redis"}},
+       "redis-server per database rank, started and stopped by it; clients use hiredis), fs "
+       "(datasets as files in a shared directory, lists as directories: the file-system "
+       "baseline of the aggregation workload)",
+       {"mpi", "redis", "fs"}},
       {"deployment", ParamType::Choice, "standard", "point",
        "standard: database ranks on their own nodes, keys sharded over all of them; "
        "colocated: database ranks on every client node, clients use only their node's",
@@ -44,6 +50,9 @@ const std::vector<ParamSpec>& parameter_schema() {
       {"db_nodes", ParamType::Integer, "1", "layout",
        "standard deployment: number of nodes that hold only database ranks (the last nodes)", {},
        1},
+      {"consumers", ParamType::Integer, "0", "layout",
+       "consumer ranks (aggregation; standard deployment): the last ranks of the job, on a node "
+       "of their own after the database nodes", {}, 0},
       {"db_ranks_per_node", ParamType::Integer, "1", "layout",
        "database ranks (shards) on each database node, or on each node when colocated", {}, 1},
 
@@ -94,6 +103,53 @@ const std::vector<ParamSpec>& parameter_schema() {
        "alone)", {}, 0},
       {"max_queue_delay_us", ParamType::Integer, "0", "inference",
        "dynamic batching: longest a request waits for others to fill its batch", {}, 0},
+
+      // The simulation.
+      {"kernel_backend", ParamType::Choice, "openmp", "simulation",
+       "implementation of the simulation's kernels: openmp, or kokkos when this scalestudy was "
+       "built with Kokkos", {"openmp", "kokkos"}},
+      {"block_points", ParamType::Integer, "32", "simulation",
+       "weak scaling: grid points along each axis of every client's block; the global grid is "
+       "the clients' process grid (MPI_Dims_create) times this", {}, 1, 1 << 20},
+      {"grid_points", ParamType::Integer, "0", "simulation",
+       "strong scaling: grid points along each axis of the global grid, whatever the number of "
+       "clients, divided over their process grid (it must divide evenly along every axis); "
+       "0: block_points per client", {}, 0, 1 << 20},
+      {"couple_every", ParamType::Integer, "10", "simulation",
+       "simulation: time steps (iterations) between two couplings to the store, and between "
+       "two diagnostics", {}, 1},
+      {"coupling", ParamType::Choice, "put", "simulation",
+       "what the simulation does every couple_every steps: put (a slice of the field), "
+       "inference (images made from the field through the model and script of the inference "
+       "workload), aggregate (the slice as a dataset appended to the coupling's list), or none",
+       {"put", "inference", "aggregate", "none"}},
+      {"slice_planes", ParamType::Integer, "1", "simulation",
+       "coupling put and aggregate: x-planes of the block, from its middle, sent each coupling "
+       "as one float64 tensor (block_points for the whole block)", {}, 1, 1 << 20},
+
+      // Data aggregation.
+      {"tensors_per_dataset", ParamType::Integer, "4", "aggregation",
+       "aggregation: tensors of tensor_bytes (float32, {1, tensor_bytes/4}) in each producer's "
+       "dataset", {}, 1, 4096},
+      {"consumer_language", ParamType::Choice, "cpp", "aggregation",
+       "aggregation: what the consumer ranks run: cpp (scalestudy-rank) or python (python3 -m "
+       "scalestudy.consumer through mpi4py, launched as the consumer part of an MPMD mpirun)",
+       {"cpp", "python"}},
+      {"poll_interval_ms", ParamType::Integer, "0", "aggregation",
+       "aggregation: consumer rank 0 polls the list length this often (0: SmartSim-Scaling's, "
+       "5 ms for the C++ consumer on a database, 50 ms for the Python consumer or the fs "
+       "backend)", {}, 0},
+      {"poll_tries", ParamType::Integer, "100000", "aggregation",
+       "aggregation: polls before the consumer gives up on a list", {}, 1},
+      {"producer_poll_ms", ParamType::Integer, "1000", "aggregation",
+       "aggregation: producer rank 0 sleeps this long between checks that the previous "
+       "iteration's list was consumed (SmartSim-Scaling: 1000)", {}, 0},
+      {"put_each_iteration", ParamType::Boolean, "true", "aggregation",
+       "aggregation: producers put their dataset every iteration (SmartSim-Scaling's Python "
+       "study) rather than once before the loop (its C++ and file-system studies)"},
+      {"fs_directory", ParamType::Text, "", "aggregation",
+       "fs backend: the shared directory; a fresh subdirectory is made in it and removed at the "
+       "end (empty: <output>.fs beside the results file)"},
 
       // The database.
       {"db_max_memory", ParamType::Bytes, "0", "store",

@@ -10,8 +10,12 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "report/format_util.hpp"
 
 namespace scalestudy::report {
+
+using namespace detail;  // the table and number formatting
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -45,28 +49,6 @@ std::string text_attribute(const std::vector<results::Attribute>& list, const st
   return "";
 }
 
-/// The slowest client's time for the point's scaling time operation, or NaN.
-double point_time(const results::PointData& point, const ReportOptions& options) {
-  const results::OperationSamples* op = nullptr;
-  if (!options.time_op.empty()) {
-    op = point.operation(options.time_op);
-  } else {
-    op = point.operation("loop_time");
-    if (op == nullptr) op = point.operation("raw_loop_time");
-  }
-  if (op == nullptr) return std::nan("");
-  double slowest = 0;
-  for (std::size_t r = 0; r < op->rows; ++r) {
-    double row_time = 0;
-    for (std::size_t s = 0; s < op->samples; ++s) {
-      if (!options.include_warmup && op->warmup[s]) continue;
-      row_time += op->at(r, s);
-    }
-    slowest = std::max(slowest, row_time);
-  }
-  return slowest;
-}
-
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return percentile_of_sorted(values, 50);
@@ -89,15 +71,7 @@ std::vector<ScalingRow> scaling_rows(const std::vector<results::PointData>& poin
   for (std::size_t i = 0; i < points.size(); ++i) {
     const double time = point_time(points[i], options);
     if (std::isnan(time)) continue;
-    std::string group;
-    for (const auto& key : swept) {
-      if (axis.count(key)) continue;
-      const auto* value = parameter(points[i], key);
-      const core::ParamSpec* spec = core::find_parameter(key);
-      if (value == nullptr || spec == nullptr) continue;
-      group += (group.empty() ? "" : ", ") + key + "=" + core::display_value(*spec, *value);
-    }
-    if (group.empty()) group = "all points";
+    const std::string group = group_text(points[i], swept, axis);
     const std::int64_t clients = integer_parameter(points[i], "client_nodes") *
                                  integer_parameter(points[i], "ranks_per_node");
     auto found =
@@ -135,108 +109,28 @@ std::vector<ScalingRow> scaling_rows(const std::vector<results::PointData>& poin
   return rows;
 }
 
-std::string number(double value, const char* format = "%.17g") {
-  if (!std::isfinite(value)) return "";
-  char text[64];
-  std::snprintf(text, sizeof(text), format, value);
-  return text;
-}
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string rate_text(double per_second, const char* unit) {
-  if (per_second <= 0 || !std::isfinite(per_second)) return "";
-  const char* prefixes[] = {"", "k", "M", "G", "T"};
-  int i = 0;
-  while (per_second >= 1000 && i < 4) {
-    per_second /= 1000;
-    ++i;
-  }
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.3g %s%s", per_second, prefixes[i], unit);
-  return text;
-}
-
-/// Rows of cells rendered as an aligned text table or a markdown table.
-std::string render_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows, bool markdown,
-                         std::size_t left_columns) {
-  std::vector<std::size_t> width(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  }
-  std::ostringstream out;
-  auto line = [&](const std::vector<std::string>& cells) {
-    if (markdown) out << "|";
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      const std::size_t pad = width[c] - cells[c].size();
-      out << (markdown ? " " : (c > 0 ? "  " : ""));
-      if (c < left_columns) {
-        out << cells[c] << std::string(pad, ' ');
-      } else {
-        out << std::string(pad, ' ') << cells[c];
-      }
-      if (markdown) out << " |";
-    }
-    out << "\n";
-  };
-  line(header);
-  if (markdown) {
-    out << "|";
-    for (std::size_t c = 0; c < header.size(); ++c) {
-      out << (c < left_columns ? ":" : "-") << std::string(width[c], '-')
-          << (c < left_columns ? "-" : ":") << "|";
-    }
-    out << "\n";
-  }
-  for (const auto& row : rows) line(row);
-  return out.str();
-}
-
 }  // namespace
+
+double point_time(const results::PointData& point, const ReportOptions& options) {
+  const results::OperationSamples* op = nullptr;
+  if (!options.time_op.empty()) {
+    op = point.operation(options.time_op);
+  } else {
+    op = point.operation("loop_time");
+    if (op == nullptr) op = point.operation("raw_loop_time");
+  }
+  if (op == nullptr) return std::nan("");
+  double slowest = 0;
+  for (std::size_t r = 0; r < op->rows; ++r) {
+    double row_time = 0;
+    for (std::size_t s = 0; s < op->samples; ++s) {
+      if (!options.include_warmup && op->warmup[s]) continue;
+      row_time += op->at(r, s);
+    }
+    slowest = std::max(slowest, row_time);
+  }
+  return slowest;
+}
 
 OperationRow summarize_operation(const results::OperationSamples& op,
                                  const ReportOptions& options) {
@@ -274,8 +168,10 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
   std::vector<results::PointData> points;
   std::vector<std::string> ids;
   std::vector<std::string> varied;
+  std::vector<double> durations;  // the jobs' wall times, from the index
   std::vector<std::string> swept;
   std::vector<std::string> divided;
+  std::string compare;
   if (fs::is_directory(dir_or_file)) {
     const std::string index_path = dir_or_file + "/index.h5";
     if (!fs::exists(index_path)) {
@@ -288,6 +184,8 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
     report.scaling_mode = text_attribute(index.attributes, "scaling_mode");
     if (report.scaling_mode.empty()) report.scaling_mode = "none";
     swept = split(text_attribute(index.attributes, "swept_keys"), ',');
+    compare = options.compare.empty() ? text_attribute(index.attributes, "report_compare")
+                                      : options.compare;
     divided = split(text_attribute(index.attributes, "scaling_divide"), ',');
     for (const auto& status : index.points) {
       if (status.status != "completed") {
@@ -297,6 +195,7 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
       points.push_back(results::read_point_file(dir_or_file + "/" + status.file));
       ids.push_back(status.id);
       varied.push_back(status.varied);
+      durations.push_back(status.duration_s);
     }
     report.title += ": " + std::to_string(index.points.size()) + " points, " +
                     std::to_string(points.size()) + " completed";
@@ -318,6 +217,18 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
     report.scaling =
         scaling_rows(points, ids, varied, report.scaling_mode, swept, divided, options);
   }
+  if (!compare.empty()) {
+    if (std::find(swept.begin(), swept.end(), compare) == swept.end()) {
+      std::string list;
+      for (const auto& key : swept) list += (list.empty() ? "" : ", ") + key;
+      throw ConfigError("--compare " + compare + ": not a swept parameter of this study (swept: " +
+                        (list.empty() ? "none" : list) + ")");
+    }
+    report.comparison = compare_points(points, swept, compare, options);
+  }
+  report.placement = placement_rows(points, ids, varied, durations, options);
+  report.node_spread = node_spread_rows(points, ids, varied, options);
+  report.threads = threads_rows(report.placement, points, swept);
   return report;
 }
 
@@ -353,7 +264,27 @@ std::string format_report(const Report& report, const std::string& format) {
           << ", \"speedup\": " << json_number(r.speedup)
           << ", \"efficiency\": " << json_number(r.efficiency) << "}";
     }
-    out << "\n  ],\n  \"not_completed\": [";
+    out << "\n  ],\n  \"comparison\": {\"key\": " << json_string(report.comparison.key)
+        << ", \"values\": [";
+    for (std::size_t v = 0; v < report.comparison.values.size(); ++v) {
+      out << (v ? ", " : "") << json_string(report.comparison.values[v]);
+    }
+    out << "], \"rows\": [";
+    for (std::size_t i = 0; i < report.comparison.rows.size(); ++i) {
+      const auto& r = report.comparison.rows[i];
+      out << (i ? "," : "") << "\n    {\"group\": " << json_string(r.group)
+          << ", \"operation\": " << json_string(r.operation) << ", \"cells\": {";
+      for (std::size_t c = 0; c < r.cells.size(); ++c) {
+        const bool raw = c == r.cells.size() - 1;
+        const std::string name = raw ? "raw" : report.comparison.values[c];
+        out << (c ? ", " : "") << json_string(name)
+            << ": {\"p50_s\": " << json_number(r.cells[c].present ? r.cells[c].p50_s : std::nan(""))
+            << ", \"bandwidth\": "
+            << json_number(r.cells[c].present ? r.cells[c].bandwidth : std::nan("")) << "}";
+      }
+      out << "}}";
+    }
+    out << "\n  ]},\n  \"not_completed\": [";
     for (std::size_t i = 0; i < report.not_completed.size(); ++i) {
       const auto& p = report.not_completed[i];
       out << (i ? "," : "") << "\n    {\"point_id\": " << json_string(p.id)
@@ -361,7 +292,8 @@ std::string format_report(const Report& report, const std::string& format) {
           << ", \"exit_status\": " << p.exit_status << ", \"reason\": " << json_string(p.reason)
           << ", \"log_tail\": " << json_string(p.log_tail) << "}";
     }
-    out << "\n  ]\n}\n";
+    out << "\n  ]" << placement_json(report.placement, report.node_spread, report.threads)
+        << "\n}\n";
     return out.str();
   }
   if (format == "csv") {
@@ -411,6 +343,39 @@ std::string format_report(const Report& report, const std::string& format) {
     out << render_table({"group", "point", "clients", "time [s]", "speed-up", "efficiency"},
                         scaling, markdown, 2);
   }
+  if (!report.comparison.rows.empty()) {
+    const auto& c = report.comparison;
+    out << "\n"
+        << (markdown ? "### " : "") << "comparison by " << c.key
+        << " (p50 latency and bandwidth = bytes / p50; raw: plain MPI in the " << c.values.front()
+        << " point's job)\n\n";
+    std::vector<std::string> columns = {"group", "operation"};
+    for (const auto& value : c.values) {
+      columns.push_back(value + " p50 [us]");
+      columns.push_back(value + " GB/s");
+    }
+    columns.push_back("raw p50 [us]");
+    columns.push_back("raw GB/s");
+    for (std::size_t v = 1; v < c.values.size(); ++v) {
+      columns.push_back(c.values[v] + "/" + c.values.front() + " p50");
+    }
+    columns.push_back(c.values.front() + "/raw GB/s");
+    std::vector<std::vector<std::string>> compared;
+    for (const auto& r : c.rows) {
+      std::vector<std::string> cells = {r.group, r.operation};
+      for (const auto& cell : r.cells) {
+        cells.push_back(cell.present ? number(cell.p50_s * 1e6, "%.2f") : "");
+        cells.push_back(cell.present ? number(cell.bandwidth / 1e9, "%.3f") : "");
+      }
+      for (std::size_t v = 1; v < c.values.size(); ++v) {
+        cells.push_back(number(Comparison::slowdown(r, v), "%.2fx"));
+      }
+      cells.push_back(number(Comparison::fraction_of_raw(r), "%.2f"));
+      compared.push_back(std::move(cells));
+    }
+    out << render_table(columns, compared, markdown, 2);
+  }
+  out << placement_tables(report.placement, report.node_spread, report.threads, markdown);
   if (!report.not_completed.empty()) {
     out << "\n" << (markdown ? "### " : "") << "not completed\n\n";
     for (const auto& p : report.not_completed) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "report/compare.hpp"
+#include "report/placement_report.hpp"
 #include "report/statistics.hpp"
 #include "results/point_reader.hpp"
 #include "results/study_index.hpp"
@@ -16,6 +18,9 @@ struct ReportOptions {
   /// Operation whose slowest client gives a point's time for scaling; "" picks loop_time, or
   /// raw_loop_time for points without it.
   std::string time_op;
+  /// Swept parameter whose values are compared side by side (e.g. "backend"); "" takes the
+  /// study's report.compare, if any.
+  std::string compare;
 };
 
 struct OperationRow {
@@ -47,11 +52,21 @@ struct Report {
   std::vector<OperationRow> operations;
   std::vector<ScalingRow> scaling;
   std::vector<results::PointStatus> not_completed;  ///< failed, timed-out, pending points
+  Comparison comparison;                            ///< empty key when nothing is compared
+  /// Threads, oversubscription, memory and times of every point.
+  std::vector<PlacementRow> placement;
+  std::vector<NodeSpreadRow> node_spread;  ///< operations/s across nodes
+  std::vector<ThreadsRow> threads;         ///< processes vs threads (client_threads swept)
 };
 
 /// A report over the points of a study directory (its index.h5) or one point file.
 /// Throws ResultsError when nothing can be read.
 Report build_report(const std::string& dir_or_file, const ReportOptions& options);
+
+/// A point's time for scaling: the slowest client's sum of its time operation's samples
+/// (options.time_op, else loop_time, else raw_loop_time), warm-up excluded unless asked; NaN
+/// when the point has no such operation.
+double point_time(const results::PointData& point, const ReportOptions& options);
 
 /// Statistics of one operation of one point, as the report computes them.
 OperationRow summarize_operation(const results::OperationSamples& op, const ReportOptions& options);

@@ -156,9 +156,9 @@ bool rule_matches(const ExcludeRule& rule, const core::Parameters& params) {
 
 const std::vector<std::string_view>& study_keys() {
   static const std::vector<std::string_view> keys = {
-      "name",       "description", "workload", "backend",    "deployment",  "parameters",
-      "sweep",      "zip",         "exclude",  "scaling",    "repetitions", "warmup",
-      "iterations", "timeout_s",   "launcher", "results_dir"};
+      "name",       "description", "workload", "backend",     "deployment",  "parameters",
+      "sweep",      "zip",         "exclude",  "scaling",     "repetitions", "warmup",
+      "iterations", "timeout_s",   "launcher", "results_dir", "report"};
   return keys;
 }
 
@@ -201,6 +201,7 @@ Study parse_study(const std::string& text, const std::string& path) {
   std::vector<ExcludeRule> rules;
   YAML::Node exclude_node;
   bool has_name = false;
+  std::string strong_without_divide;  // where `scaling: strong` was written without `divide`
 
   for (const auto& item : root) {
     const YAML::Node& key_node = item.first;
@@ -354,10 +355,9 @@ Study parse_study(const std::string& text, const std::string& path) {
                "scaling.divide applies to strong scaling only (weak scaling keeps the work "
                "per client fixed)");
       }
+      // Unless every point fixes its own total (checked once the points are known).
       if (study.scaling.mode == "strong" && study.scaling.divide.empty()) {
-        p.fail(node,
-               "strong scaling needs 'divide': the parameters that hold the total work, "
-               "split over the clients (e.g. divide: [iterations])");
+        strong_without_divide = p.where(node);
       }
     } else if (key == "repetitions") {
       study.repetitions = static_cast<int>(std::get<std::int64_t>(
@@ -366,6 +366,23 @@ Study parse_study(const std::string& text, const std::string& path) {
     } else if (key == "timeout_s") {
       study.timeout_s = std::get<double>(p.value(
           core::ParamSpec{"timeout_s", core::ParamType::Real, "600", "", "", {}, 1e-3, 1e9}, node));
+    } else if (key == "report") {
+      for (const auto& entry : p.mapping(node, "report")) {
+        const std::string sub = entry.first.Scalar();
+        if (sub != "compare") {
+          p.fail(entry.first,
+                 "unknown report key '" + sub + "'" + Parser::suggestion(sub, {"compare"}));
+        }
+        study.report_compare = p.scalar(entry.second, "report.compare");
+        if (!core::find_parameter(study.report_compare)) {
+          p.fail(entry.second,
+                 "report.compare: '" + study.report_compare + "' is not a parameter" +
+                     (core::closest_parameter(study.report_compare).empty()
+                          ? ""
+                          : " (did you mean '" + core::closest_parameter(study.report_compare) +
+                                "'?)"));
+        }
+      }
     } else if (key == "results_dir") {
       study.results_dir = p.scalar(node, "results_dir");
       if (study.results_dir.empty()) p.fail(node, "results_dir must not be empty");
@@ -410,6 +427,10 @@ Study parse_study(const std::string& text, const std::string& path) {
         }
       }
     }
+  }
+  if (!study.report_compare.empty() && !p.claimed_.count(study.report_compare)) {
+    throw ConfigError(path + ": report.compare names '" + study.report_compare +
+                      "', which the study does not sweep");
   }
   if (!has_name) {
     throw ConfigError(path + ":1:1: a study needs a 'name' (it names results/<name>/)");
@@ -477,8 +498,8 @@ Study parse_study(const std::string& text, const std::string& path) {
       request.client_nodes = static_cast<int>(client_nodes);
       request.deployment = core::parse_deployment(params.text("deployment"));
       request.db_nodes = static_cast<int>(params.integer("db_nodes"));
-      request.db_nodes_explicit = params.is_explicit("db_nodes");
       request.db_ranks_per_node = static_cast<int>(params.integer("db_ranks_per_node"));
+      request.consumers = static_cast<int>(params.integer("consumers"));
       request.world_size = core::expected_world_size(request);
       if (virtual_nodes) {
         try {
@@ -486,7 +507,7 @@ Study parse_study(const std::string& text, const std::string& path) {
         } catch (const ConfigError& error) {
           throw ConfigError(last_origin + ": " + label + " cannot run: " + error.what());
         }
-      } else if (request.deployment == core::Deployment::Colocated && request.db_nodes_explicit) {
+      } else if (request.deployment == core::Deployment::Colocated && request.db_nodes != 1) {
         throw ConfigError(params.entry("db_nodes").origin + ": " + label +
                           ": colocated deployment puts database ranks on every client node; "
                           "remove db_nodes");
@@ -514,6 +535,17 @@ Study parse_study(const std::string& text, const std::string& path) {
   if (study.points.empty()) {
     throw ConfigError(p.where(exclude_node) + ": exclude drops all " + std::to_string(expanded) +
                       " points of the sweep; nothing would run");
+  }
+  // A simulation with a fixed grid_points divides that grid over its clients itself.
+  if (!strong_without_divide.empty() &&
+      !std::all_of(study.points.begin(), study.points.end(), [](const StudyPoint& point) {
+        return point.params.text("workload") == "simulation" &&
+               point.params.integer("grid_points") > 0;
+      })) {
+    throw ConfigError(strong_without_divide +
+                      ": strong scaling needs 'divide': the parameters that hold the total work, "
+                      "split over the clients (e.g. divide: [iterations]); only a simulation "
+                      "with a fixed grid_points divides its grid by itself");
   }
   std::map<std::string, std::size_t> seen;
   for (std::size_t i = 0; i < study.points.size(); ++i) {

@@ -44,6 +44,7 @@ struct Study {
   int repetitions = 1;
   double timeout_s = 600;
   std::string results_dir = "results";
+  std::string report_compare;  ///< report.compare: swept key the report compares side by side
   std::vector<std::string> swept_keys;  ///< parameters that vary, in axis order
   std::vector<StudyPoint> points;       ///< after product, zip, exclude and repetitions
 

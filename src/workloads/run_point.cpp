@@ -12,12 +12,14 @@
 #include "core/mpi_check.hpp"
 #include "core/mpi_runtime.hpp"
 #include "core/provenance.hpp"
+#include "kernels/runtime.hpp"
 #include "report/statistics.hpp"
 #include "results/point_writer.hpp"
 #include "store/backend.hpp"
 #ifdef SCALESTUDY_HAVE_TORCH
 #include "inference/torch_runtime.hpp"
 #endif
+#include "workloads/rank_threads.hpp"
 #include "workloads/workload.hpp"
 
 namespace scalestudy::workloads {
@@ -42,8 +44,8 @@ core::Layout plan(const core::Parameters& params, MPI_Comm world) {
   request.virtual_nodes = mode == "virtual" || (mode == "auto" && request.ranks_per_node > 0);
   request.deployment = core::parse_deployment(params.text("deployment"));
   request.db_nodes = static_cast<int>(params.integer("db_nodes"));
-  request.db_nodes_explicit = params.is_explicit("db_nodes");
   request.db_ranks_per_node = static_cast<int>(params.integer("db_ranks_per_node"));
+  request.consumers = static_cast<int>(params.integer("consumers"));
   return core::plan_layout(request);
 }
 
@@ -166,7 +168,8 @@ void print_summary(const results::TimingRecorder& recorder, MPI_Comm clients) {
 
 }  // namespace
 
-void run_point(const core::Parameters& params, const std::string& command_line) {
+void run_point(const core::Parameters& params, const std::string& command_line,
+               const ConsumerLoop& consumer_loop) {
   MPI_Comm world = MPI_COMM_WORLD;
   int world_rank = 0;
   MPI_Comm_rank(world, &world_rank);
@@ -177,6 +180,10 @@ void run_point(const core::Parameters& params, const std::string& command_line) 
   const store::Backend& backend = store::find_backend(params.text("backend"));
   const auto workload = make_workload(params.text("workload"));
   workload->validate(params);
+  if (layout.consumer_count() > 0 && !workload->has_consumers()) {
+    throw ConfigError("workload " + params.text("workload") +
+                      " has no consumer ranks; set consumers: 0");
+  }
 
   const auto hosts = core::allgather_strings(world, core::hostname());
   if (world_rank == 0) {
@@ -185,11 +192,30 @@ void run_point(const core::Parameters& params, const std::string& command_line) 
   }
 
   const core::RankPlacement& me = layout.ranks[static_cast<std::size_t>(world_rank)];
+  // Threads: client_threads on clients, db_threads on database ranks, however the job was
+  // launched; the point says whether they oversubscribe a host.
+  const bool client = me.role == core::Role::Client;
+  const int threads = static_cast<int>(
+      params.integer(me.role == core::Role::Database ? "db_threads" : "client_threads"));
+  const int omp_threads = apply_omp_threads(threads);
+  std::string placement_warning;
+  const auto placement = placement_attributes(world, hosts, threads, placement_warning);
+  if (world_rank == 0 && !placement_warning.empty()) {
+    std::printf("%s\n", placement_warning.c_str());
+    std::fflush(stdout);
+  }
+  ThreadCpus cpus;
+  cpus.sample_this_thread();
+  // Kokkos starts once per rank that runs kernels with it, and stops after them.
+  std::optional<kernels::Runtime> kernel_runtime;
+  if (client && params.text("workload") == "simulation" &&
+      params.text("kernel_backend") == "kokkos") {
+    kernel_runtime.emplace(threads);
+  }
   MPI_Comm store_comm = core::duplicate_checked(world);
   MPI_Comm role_comm = MPI_COMM_NULL;
-  core::check_mpi(
-      MPI_Comm_split(world, me.role == core::Role::Client ? 0 : 1, world_rank, &role_comm),
-      "MPI_Comm_split(roles)");
+  core::check_mpi(MPI_Comm_split(world, static_cast<int>(me.role), world_rank, &role_comm),
+                  "MPI_Comm_split(roles)");
   MPI_Comm_set_errhandler(role_comm, MPI_ERRORS_RETURN);
 
   store::BackendContext backend_context{params, layout, store_comm, world_rank};
@@ -210,10 +236,23 @@ void run_point(const core::Parameters& params, const std::string& command_line) 
     counters = database->counters();
     tables = model_tables(database->request_records(), database->model_loads());
   } else {
-    WorkloadContext context{params,   layout,    backend, backend_context,
-                            me.index, role_comm, recorder};
-    workload->run(context);
+    WorkloadContext context{params,    layout,   backend, backend_context, me.index,
+                            role_comm, recorder, &cpus,   &tables,         me.role};
+    if (consumer_loop && me.role != core::Role::Consumer) {
+      throw WorkloadError("this program runs a consumer loop, but it is rank " +
+                          std::to_string(world_rank) + ", a " + core::role_name(me.role) +
+                          "; launch it as the last `consumers` ranks of the job");
+    }
+    if (me.role == core::Role::Client) {
+      workload->run(context);
+    } else if (consumer_loop) {
+      consumer_loop(context);
+    } else {
+      workload->run_consumer(context);
+    }
   }
+  cpus.sample_this_thread();
+  if (cpus.sampled_team()) tables.push_back(cpus.table());
   const std::string end_time = broadcast_string(core::utc_timestamp(), world);
 
   results::PointRecord record;
@@ -227,7 +266,8 @@ void run_point(const core::Parameters& params, const std::string& command_line) 
       {"compiler", std::string(build.compiler)},
       {"build_type", std::string(build.build_type)},
       {"mpi_library", core::mpi_library_version()},
-      {"command_line", command_line},
+      // Rank 0's: in an MPMD job (a Python consumer) the programs' command lines differ.
+      {"command_line", broadcast_string(command_line, world)},
       {"start_time", start_time},
       {"end_time", end_time},
       {"job_id", core::batch_job_id()},
@@ -238,21 +278,29 @@ void run_point(const core::Parameters& params, const std::string& command_line) 
       {"virtual_nodes", layout.virtual_nodes},
       {"parameters_yaml", params.to_yaml()},
   };
+  record.provenance.insert(record.provenance.end(), placement.begin(), placement.end());
   record.rank.world_rank = world_rank;
   record.rank.role = core::role_name(me.role);
   record.rank.node = me.node;
   record.rank.hostname = hosts[static_cast<std::size_t>(world_rank)];
   record.rank.cpus = core::cpu_affinity();
-  record.rank.client_index = me.role == core::Role::Client ? me.index : -1;
+  record.rank.client_index = me.role != core::Role::Database ? me.index : -1;
   record.rank.shard = me.role == core::Role::Database ? me.index : -1;
   record.rank.peak_rss_bytes = core::peak_rss_bytes();
-  if (me.role == core::Role::Client) record.timings = &recorder;
+  record.rank.cpus_used = cpus.used();
+  record.rank.omp_threads = omp_threads;
+  if (me.role != core::Role::Database) record.timings = &recorder;
   if (counters) record.counters = named_counters(*counters);
   record.tables = std::move(tables);
   const std::string& output = params.text("output");
   results::write_point_file(world, output, record);
 
   if (me.role == core::Role::Client) print_summary(recorder, role_comm);
+  if (layout.consumer_count() > 0) {
+    // The consumers' table after the clients' (the barrier keeps them apart in the log).
+    core::check_mpi(MPI_Barrier(world), "MPI_Barrier(summary)");
+    if (me.role == core::Role::Consumer) print_summary(recorder, role_comm);
+  }
   if (world_rank == 0) {
     std::printf("results: %s\n", output.c_str());
     std::fflush(stdout);

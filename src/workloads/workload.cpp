@@ -4,8 +4,10 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "workloads/aggregation.hpp"
 #include "workloads/inference.hpp"
 #include "workloads/mpi_baseline.hpp"
+#include "workloads/simulation.hpp"
 #include "workloads/throughput.hpp"
 
 namespace scalestudy::workloads {
@@ -16,8 +18,14 @@ const std::vector<WorkloadEntry>& workloads() {
       {"mpi_baseline", [] { return std::unique_ptr<Workload>(new MpiBaseline()); }},
       {"inference", [] { return std::unique_ptr<Workload>(new Inference()); }},
       {"inference_baseline", [] { return std::unique_ptr<Workload>(new InferenceBaseline()); }},
+      {"simulation", [] { return std::unique_ptr<Workload>(new Simulation()); }},
+      {"aggregation", [] { return std::unique_ptr<Workload>(new Aggregation()); }},
   };
   return table;
+}
+
+void Workload::run_consumer(WorkloadContext&) const {
+  throw WorkloadError("this workload has no consumer ranks; set consumers: 0");
 }
 
 std::unique_ptr<Workload> make_workload(std::string_view name) {

@@ -9,10 +9,13 @@
 
 #include "core/layout.hpp"
 #include "core/parameters.hpp"
+#include "results/point_writer.hpp"
 #include "results/timing_recorder.hpp"
 #include "store/backend.hpp"
 
 namespace scalestudy::workloads {
+
+class ThreadCpus;
 
 /// Everything a client loop may use.
 struct WorkloadContext {
@@ -20,9 +23,15 @@ struct WorkloadContext {
   const core::Layout& layout;
   const store::Backend& backend;
   const store::BackendContext& backend_context;
-  int client;        ///< this client's index (0..clients-1)
-  MPI_Comm clients;  ///< the client ranks only, for barriers
+  int client;        ///< this rank's index in its role (client, or consumer for run_consumer)
+  MPI_Comm clients;  ///< the ranks of this role only (clients, or consumers), for barriers
   results::TimingRecorder& recorder;
+  /// Where a loop that runs OpenMP threads samples their CPUs (nullptr: it need not).
+  ThreadCpus* cpus = nullptr;
+  /// Record tables the loop adds to the point file (/tables/<name>); nullptr: none.
+  std::vector<results::RecordTable>* tables = nullptr;
+  /// Client, or Consumer in run_consumer.
+  core::Role role = core::Role::Client;
 };
 
 class Workload {
@@ -36,6 +45,14 @@ class Workload {
   /// Runs this client's loop: connects to the store, records every timed operation, and
   /// disconnects (which lets the database ranks shut down). Collective over `clients`.
   virtual void run(WorkloadContext& context) const = 0;
+
+  /// Whether the workload has consumer ranks (the layout's `consumers`). Without them, a
+  /// point with consumers is refused.
+  virtual bool has_consumers() const { return false; }
+
+  /// Runs a consumer rank's loop (role Consumer). Collective over `context.clients`, the
+  /// consumer ranks. Throws WorkloadError for a workload without consumers.
+  virtual void run_consumer(WorkloadContext& context) const;
 };
 
 struct WorkloadEntry {

@@ -35,6 +35,43 @@ void BM_EncodeDecodeRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeDecodeRequest)->Arg(0)->Arg(1024)->Arg(16384);
 
+void BM_EncodeDecodeReplyHeader(benchmark::State& state) {
+  // The tensor header a reply carries: status, dtype and dims (no payload).
+  std::vector<std::byte> frame(protocol::kMaxFrameBytes);
+  const std::uint64_t dims[] = {8, 3, 224, 224};
+  protocol::ReplyHeader header;
+  header.dtype = static_cast<std::uint8_t>(DType::Float32);
+  header.payload_bytes = 8 * 3 * 224 * 224 * 4;
+  for (auto _ : state) {
+    const std::size_t size = protocol::encode_reply(frame, header, dims, {});
+    const protocol::Reply reply = protocol::decode_reply(std::span(frame.data(), size));
+    benchmark::DoNotOptimize(tensor_bytes(reply.dims(), DType::Float32));
+  }
+}
+BENCHMARK(BM_EncodeDecodeReplyHeader);
+
+void BM_NamesField(benchmark::State& state) {
+  // The key field of a run_model request: model, inputs and outputs.
+  const std::vector<std::string_view> names = {"resnet_model", "{inference_rank_7}.processed",
+                                               "{inference_rank_7}.output"};
+  for (auto _ : state) {
+    const std::string field = protocol::encode_names(names);
+    benchmark::DoNotOptimize(protocol::decode_names(field));
+  }
+}
+BENCHMARK(BM_NamesField);
+
+void BM_TableFind(benchmark::State& state) {
+  mpi::TensorTable table(0);
+  std::string error;
+  const std::uint64_t dims[] = {1, 256};
+  for (int k = 0; k < state.range(0); ++k) {
+    table.reserve("throughput_rank_" + std::to_string(k), DType::Float32, dims, 1024, error);
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(table.find("throughput_rank_0"));
+}
+BENCHMARK(BM_TableFind)->Arg(1)->Arg(10000);
+
 void BM_TableOverwrite(benchmark::State& state) {
   mpi::TensorTable table(0);
   std::string error;

@@ -256,3 +256,57 @@ timeout_s: 60
     assert resumed.returncode == 0, resumed.stdout
     assert f"{done_before} already done, {6 - done_before} to run" in resumed.stdout
     assert set(statuses(study_dir).values()) == {"completed"}
+
+
+def test_colocated_study_points_run(tmp_path):
+    # A resolved point lists every parameter, db_nodes: 1 included: colocated must accept it.
+    study, study_dir = write_study(tmp_path, """
+workload: throughput
+deployment: colocated
+iterations: 10
+parameters: {ranks_per_node: 1, db_ranks_per_node: 1}
+sweep:
+  client_nodes: [1, 2]
+timeout_s: 60
+""")
+    done = scalestudy("run", study)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert set(statuses(study_dir).values()) == {"completed"}
+
+
+@pytest.mark.skipif(os.environ.get("SCALESTUDY_HAVE_REDIS", "ON").upper() in ("OFF", "0", "FALSE"),
+                    reason="built without the redis backend")
+def test_report_compares_backends_side_by_side_with_the_raw_baseline(tmp_path):
+    study, study_dir = write_study(tmp_path, """
+workload: throughput
+iterations: 30
+parameters: {client_nodes: 1, ranks_per_node: 1, baseline: true}
+sweep:
+  tensor_bytes: [1KiB, 64KiB]
+  backend: [mpi, redis]
+report: {compare: backend}
+timeout_s: 60
+""")
+    done = scalestudy("run", study)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(scalestudy("report", study_dir, "--format", "json").stdout)
+    comparison = data["comparison"]
+    assert comparison["key"] == "backend" and comparison["values"] == ["mpi", "redis"]
+    rows = {(r["group"], r["operation"]): r for r in comparison["rows"]}
+    assert set(rows) == {(f"tensor_bytes={s}", op) for s in ("1KiB", "64KiB")
+                         for op in ("put_tensor", "unpack_tensor")}
+    stats = {(r["varied"], r["operation"]): r for r in data["operations"]}
+    for (group, op), row in rows.items():
+        size = group.split("=")[1]
+        for backend in ("mpi", "redis"):
+            expected = stats[(f"tensor_bytes={size}, backend={backend}", op)]["p50_s"]
+            assert row["cells"][backend]["p50_s"] == pytest.approx(expected, rel=1e-12)
+        raw = stats[(f"tensor_bytes={size}, backend=mpi", "raw_" + op)]
+        assert row["cells"]["raw"]["p50_s"] == pytest.approx(raw["p50_s"], rel=1e-12)
+        nbytes = 1024 if size == "1KiB" else 65536
+        assert row["cells"]["mpi"]["bandwidth"] == pytest.approx(
+            nbytes / row["cells"]["mpi"]["p50_s"], rel=1e-12)
+    table = scalestudy("report", study_dir).stdout
+    assert "comparison by backend" in table and "redis/mpi p50" in table and "mpi/raw GB/s" in table
+    bad = scalestudy("report", study_dir, "--compare", "deployment")
+    assert bad.returncode == 2 and "not a swept parameter" in bad.stderr

@@ -172,8 +172,7 @@ TEST(Layout, RejectsImpossibleLayoutsSayingWhatToChange) {
   LayoutRequest wrong_db_ranks;
   wrong_db_ranks.world_size = 4;
   wrong_db_ranks.real_node_of_rank = {0, 0, 1, 1};
-  LayoutRequest colocated_db_nodes = virtual_request(4, 1, Deployment::Colocated, 1, 1);
-  colocated_db_nodes.db_nodes_explicit = true;
+  LayoutRequest colocated_db_nodes = virtual_request(4, 1, Deployment::Colocated, 2, 1);
   LayoutRequest colocated_lonely_database;
   colocated_lonely_database.world_size = 3;
   colocated_lonely_database.real_node_of_rank = {0, 0, 1};
