@@ -42,6 +42,13 @@ MpiServer::MpiServer(MPI_Comm comm, ServerOptions options)
 MpiServer::~MpiServer() { release_requests(); }
 
 void MpiServer::release_requests() {
+  // Every client has said goodbye after taking its replies: these complete.
+  for (auto& send : payload_sends_) {
+    MPI_Waitall(static_cast<int>(send.requests.size()), send.requests.data(), MPI_STATUSES_IGNORE);
+    send.requests.clear();
+    send.held.reset();
+  }
+  payload_sends_in_flight_ = 0;
   for (auto& request : raw_requests_) {
     if (request == MPI_REQUEST_NULL) continue;
     // Persistent receives still posted at shutdown: cancel, complete, free.
@@ -72,6 +79,9 @@ void MpiServer::serve() {
   while (goodbyes_ < options_.expected_clients || !jobs_.empty()) {
     bool progressed = poll_requests();
     if (raw_active_) progressed = poll_raw() || progressed;
+    // A payload on its way counts as work, as a blocking send would: the client that takes it
+    // asks again right after, and a sleeping rank would answer late.
+    if (payload_sends_in_flight_ > 0) progressed = progress_payload_sends() || true;
     if (!jobs_.empty()) progressed = collect_results() || progressed;
     if (progressed) {
       backoff.reset();
@@ -272,6 +282,7 @@ void MpiServer::put(const Request& request, int source) {
                                           " bytes for a tensor of " + std::to_string(bytes) +
                                           " bytes");
   }
+  if (payload_sends_in_flight_ > 0) finish_sends_of(request.key);
   std::string error;
   StoredTensor* tensor = nullptr;
   try {
@@ -323,9 +334,51 @@ void MpiServer::read(const Request& request, int source) {
     reply(source, request.header.channel, ok, tensor->shape(), {}, data);
   } else {
     reply(source, request.header.channel, ok, tensor->shape());
-    send_bytes(comm_, data.data(), data.size(), source, tags::payload(request.header.channel));
+    send_payload(source, request.header.channel, *tensor);
   }
   counters_.bytes_out += tensor->bytes;
+}
+
+void MpiServer::send_payload(int dest, int channel, const StoredTensor& tensor) {
+  if (tensor.bytes == 0) return;
+  auto free = std::find_if(payload_sends_.begin(), payload_sends_.end(),
+                           [](const PayloadSend& send) { return send.requests.empty(); });
+  if (free == payload_sends_.end()) free = payload_sends_.emplace(payload_sends_.end());
+  free->held = tensor.data;
+  post_send_bytes(comm_, tensor.bytes_ptr(), tensor.bytes, dest, tags::payload(channel),
+                  free->requests);
+  ++payload_sends_in_flight_;
+}
+
+void MpiServer::finish_sends_of(std::string_view key) {
+  const StoredTensor* tensor = table_.find(key);
+  if (tensor == nullptr || tensor->data.use_count() == 1) return;
+  for (auto& send : payload_sends_) {
+    if (send.requests.empty() || send.held != tensor->data) continue;
+    core::mpi_call(MPI_Waitall(static_cast<int>(send.requests.size()), send.requests.data(),
+                               MPI_STATUSES_IGNORE),
+                   "MPI_Waitall(payload sends)");
+    send.requests.clear();
+    send.held.reset();
+    --payload_sends_in_flight_;
+  }
+}
+
+bool MpiServer::progress_payload_sends() {
+  bool completed = false;
+  for (auto& send : payload_sends_) {
+    if (send.requests.empty()) continue;
+    int done = 0;
+    core::mpi_call(MPI_Testall(static_cast<int>(send.requests.size()), send.requests.data(), &done,
+                               MPI_STATUSES_IGNORE),
+                   "MPI_Testall(payload sends)");
+    if (done == 0) continue;
+    send.requests.clear();
+    send.held.reset();
+    --payload_sends_in_flight_;
+    completed = true;
+  }
+  return completed;
 }
 
 void MpiServer::raw_begin(const Request& request, int source) {

@@ -96,6 +96,17 @@ class MpiServer {
                    protocol::PayloadParts parts, Dims dims = {}, std::string_view text = {});
   void reply_error(int dest, const protocol::Request& request, protocol::Status status,
                    std::string_view message);
+  /// Sends a reply's payload (after its frame) without waiting for the client to take it: the
+  /// rank serves other clients meanwhile (with Open MPI's single-copy path the client does the
+  /// copy). `tensor`'s buffer is held, unchanged, until the send completes: a put to its key
+  /// takes a new buffer while another holder has it (TensorTable::reserve).
+  void send_payload(int dest, int channel, const StoredTensor& tensor);
+  /// Waits for the payload sends of the tensor under `key`, before a put replaces it: the
+  /// common case is a client that read it and puts again (its receive is done, only MPI's
+  /// completion is left), and then the put reuses the buffer instead of taking fresh memory.
+  void finish_sends_of(std::string_view key);
+  /// Completes the payload sends that are done; returns whether any was.
+  bool progress_payload_sends();
   void reply_error(int dest, int channel, std::uint64_t request_id, protocol::Status status,
                    std::string_view message);
 
@@ -109,6 +120,12 @@ class MpiServer {
     std::vector<std::string> outputs;
   };
   void release_requests();
+
+  /// A payload send in flight, or a finished one kept for reuse (empty requests).
+  struct PayloadSend {
+    std::shared_ptr<AlignedBuffer> held;
+    std::vector<MPI_Request> requests;
+  };
 
   MPI_Comm comm_;
   ServerOptions options_;
@@ -135,6 +152,8 @@ class MpiServer {
   std::uint64_t raw_bytes_ = 0;
   bool raw_active_ = false;
   std::byte raw_byte_{};
+  std::vector<PayloadSend> payload_sends_;
+  std::size_t payload_sends_in_flight_ = 0;
 };
 
 }  // namespace scalestudy::store::mpi

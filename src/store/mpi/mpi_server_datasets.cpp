@@ -139,10 +139,7 @@ void MpiServer::get_dataset(const Request& request, int source) {
   ok.request_id = request.header.request_id;
   reply_parts(source, request.header.channel, ok, parts);
   for (std::size_t i = 0; i < plan.size(); ++i) {
-    if (!plan[i]) {
-      send_bytes(comm_, tensors[i]->bytes_ptr(), tensors[i]->bytes, source,
-                 tags::payload(request.header.channel));
-    }
+    if (!plan[i]) send_payload(source, request.header.channel, *tensors[i]);
     counters_.bytes_out += tensors[i]->bytes;
   }
 }

@@ -58,6 +58,16 @@ void recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source,
            });
 }
 
+void post_send_bytes(MPI_Comm comm, const std::byte* data, std::uint64_t bytes, int dest, int tag,
+                     std::vector<MPI_Request>& requests, std::uint64_t chunk) {
+  for (std::uint64_t offset = 0; offset < bytes; offset += chunk) {
+    requests.push_back(MPI_REQUEST_NULL);
+    core::mpi_call(MPI_Isend(data + offset, static_cast<int>(std::min(chunk, bytes - offset)),
+                             MPI_BYTE, dest, tag, comm, &requests.back()),
+                   "MPI_Isend(payload)");
+  }
+}
+
 void post_recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag,
                      std::vector<MPI_Request>& requests, std::uint64_t chunk) {
   for (std::uint64_t offset = 0; offset < bytes; offset += chunk) {

@@ -40,6 +40,11 @@ void send_bytes(MPI_Comm comm, const std::byte* data, std::uint64_t bytes, int d
 void recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag,
                 std::uint64_t chunk = kChunkBytes);
 
+/// Posts the sends of what recv_bytes and post_recv_bytes receive, from `data` (which must stay
+/// unchanged until they complete), appending their requests to `requests` (none for 0 bytes).
+void post_send_bytes(MPI_Comm comm, const std::byte* data, std::uint64_t bytes, int dest, int tag,
+                     std::vector<MPI_Request>& requests, std::uint64_t chunk = kChunkBytes);
+
 /// Posts the receives of what send_bytes sends with the same chunk size, straight into `data`,
 /// appending their requests to `requests` (none for 0 bytes).
 void post_recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag,
