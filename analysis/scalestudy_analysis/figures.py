@@ -572,14 +572,15 @@ _LAW_TITLES = {"amdahl": "Amdahl  T(n) = T1 (f + (1−f)/n)",
 
 def _fit_panel(top: plt.Axes, bottom: plt.Axes, fit: Fit, color: str) -> None:
     obs = fit.observations
-    reach = max(float(obs["clients"].max()), fit.extrapolation.get("clients", 0.0))
+    e = fit.extrapolation
+    extrapolated = bool(e) and np.isfinite(e["value"]) and e["value"] > 0
+    reach = max(float(obs["clients"].max()), e["clients"] if extrapolated else 0.0)
     grid = np.geomspace(fit.reference_clients, reach, 300)
     curve = _valid_prefix(fit.predict(grid))
     top.plot(obs["clients"], obs["observed"], "o", color=color, markersize=5,
              label="measured")
     top.plot(grid, curve, "-", color="0.2", linewidth=1.3, label="fit")
-    e = fit.extrapolation
-    if e and np.isfinite(e["value"]) and e["value"] > 0:
+    if extrapolated:
         top.plot([e["clients"]], [e["value"]], "o", mfc="white", color=color,
                  label=f"at {e['clients']:g} clients")
     top.set_yscale("log")
@@ -590,7 +591,7 @@ def _fit_panel(top: plt.Axes, bottom: plt.Axes, fit: Fit, color: str) -> None:
         top.fill_between(grid[valid], np.clip(low[valid], bottom_y / 10, None),
                          np.clip(high[valid], None, top_y * 10), color=color, alpha=0.2,
                          label=f"{fit.level:.0%} band")
-    if e and np.isfinite(e["value"]) and e["value"] > 0 and np.isfinite(e["low"]):
+    if extrapolated and np.isfinite(e["low"]):
         err = [[e["value"] - max(e["low"], bottom_y / 10)], [e["high"] - e["value"]]]
         top.errorbar([e["clients"]], [e["value"]], yerr=err, fmt="none", color=color,
                      capsize=3)
@@ -609,7 +610,7 @@ def _fit_panel(top: plt.Axes, bottom: plt.Axes, fit: Fit, color: str) -> None:
     bottom.set_ylim(-span, span)
     bottom.set_ylabel("residual (%)")
     bottom.set_xlabel("Client ranks p")
-    _log2_clients_axis(bottom, [*obs["clients"], *([e["clients"]] if e else [])])
+    _log2_clients_axis(bottom, [*obs["clients"], *([e["clients"]] if extrapolated else [])])
 
 
 def _valid_prefix(values: np.ndarray) -> np.ndarray:

@@ -28,7 +28,8 @@ Conventions (see analysis/README.md for the derivations):
 - A law is refused, with the reason, when the group has fewer distinct client counts than the
   law has parameters (Amdahl 2, Gustafson 2, USL 3), when the study's mode is not the law's
   (Amdahl needs strong scaling, Gustafson weak), or when the fit does not converge. With as
-  many observations as parameters the fit is exact and its intervals are NaN (said in notes).
+  many observations as parameters the fit is exact, its intervals are NaN and it is not
+  extrapolated (said in notes).
 """
 
 from __future__ import annotations
@@ -232,7 +233,13 @@ def fit_law(name: str, observations: pd.DataFrame, *, at_clients: float | None =
     notes.extend(_interpretation(fit))
     if at_clients:
         fit.extrapolation = extrapolate(fit, at_clients)
-        if not (math.isfinite(fit.extrapolation["value"]) and fit.extrapolation["value"] > 0):
+        if dof <= 0:
+            # A curve through every point says nothing about where it goes next.
+            notes.append(f"exact fit: no extrapolation to {at_clients:g} clients (it needs more "
+                         "client counts or repetitions than the law has parameters)")
+            fit.extrapolation.update(value=math.nan, low=math.nan, high=math.nan,
+                                     speedup=math.nan)
+        elif not (math.isfinite(fit.extrapolation["value"]) and fit.extrapolation["value"] > 0):
             notes.append(f"the fitted law gives no positive finite value at {at_clients:g} "
                          "clients: no extrapolation")
             fit.extrapolation.update(value=math.nan, low=math.nan, high=math.nan,

@@ -118,9 +118,12 @@ def test_too_few_client_counts_are_refused_with_a_reason():
                           "this group has 2 (1, 2)")
     one = fits.fit_law("amdahl", observations("amdahl", np.repeat([4], 3), 0.0, 0))
     assert not one.ok and "needs at least 2 distinct client counts" in one.reason
-    exact = fits.fit_law("usl", observations("usl", np.array([1, 2, 4]), 0.0, 0))
+    exact = fits.fit_law("usl", observations("usl", np.array([1, 2, 4]), 0.0, 0),
+                         at_clients=8)
     assert exact.ok and exact.dof == 0 and all(math.isnan(v[0]) for v in exact.ci.values())
     assert "exact fit" in exact.notes[0]
+    assert math.isnan(exact.extrapolation["value"])
+    assert any("no extrapolation to 8 clients" in note for note in exact.notes)
 
 
 def test_a_law_of_the_other_scaling_mode_is_refused():
