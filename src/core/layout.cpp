@@ -214,7 +214,10 @@ Layout plan_layout(const LayoutRequest& r) {
                         " but the job has only " +
                         plural(layout.node_count, layout.virtual_nodes ? "virtual node" : "node") +
                         ", so no node is left for clients; lower db_nodes or launch on more "
-                        "nodes");
+                        "nodes" +
+                        (layout.virtual_nodes ? std::string()
+                                              : " (on one machine, emulate nodes with virtual "
+                                                "ones: --ranks_per_node 1)"));
     }
     if (consumer_nodes > 0) {
       const auto& members = ranks_of_node[static_cast<std::size_t>(layout.node_count - 1)];

@@ -101,6 +101,7 @@ def test_impossible_layout_fails_before_any_work_saying_what_to_change(rank_prog
     assert done.stderr.count("error:") == 1, done.stderr  # reported once, not once per rank
     assert "db_nodes=2 but the job has only 1 node" in done.stderr, done.stderr
     assert "lower db_nodes or launch on more nodes" in done.stderr
+    assert "emulate nodes with virtual ones: --ranks_per_node 1" in done.stderr
     # With virtual nodes, too many database ranks leave no client.
     done = run_mpi(3, rank_program, "--ranks_per_node", "1", "--db_nodes", "3",
                    "--output", str(out))
