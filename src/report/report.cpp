@@ -229,6 +229,7 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
   report.placement = placement_rows(points, ids, varied, durations, options);
   report.node_spread = node_spread_rows(points, ids, varied, options);
   report.threads = threads_rows(report.placement, points, swept);
+  report.model_requests = model_requests_rows(points, ids, varied);
   return report;
 }
 
@@ -293,7 +294,7 @@ std::string format_report(const Report& report, const std::string& format) {
           << ", \"log_tail\": " << json_string(p.log_tail) << "}";
     }
     out << "\n  ]" << placement_json(report.placement, report.node_spread, report.threads)
-        << "\n}\n";
+        << model_requests_json(report.model_requests) << "\n}\n";
     return out.str();
   }
   if (format == "csv") {
@@ -375,6 +376,7 @@ std::string format_report(const Report& report, const std::string& format) {
     }
     out << render_table(columns, compared, markdown, 2);
   }
+  out << model_requests_table(report.model_requests, markdown);
   out << placement_tables(report.placement, report.node_spread, report.threads, markdown);
   if (!report.not_completed.empty()) {
     out << "\n" << (markdown ? "### " : "") << "not completed\n\n";

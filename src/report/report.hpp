@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "report/compare.hpp"
+#include "report/model_requests_report.hpp"
 #include "report/placement_report.hpp"
 #include "report/statistics.hpp"
 #include "results/point_reader.hpp"
@@ -55,8 +56,9 @@ struct Report {
   Comparison comparison;                            ///< empty key when nothing is compared
   /// Threads, oversubscription, memory and times of every point.
   std::vector<PlacementRow> placement;
-  std::vector<NodeSpreadRow> node_spread;  ///< operations/s across nodes
-  std::vector<ThreadsRow> threads;         ///< processes vs threads (client_threads swept)
+  std::vector<NodeSpreadRow> node_spread;        ///< operations/s across nodes
+  std::vector<ThreadsRow> threads;               ///< processes vs threads (client_threads swept)
+  std::vector<ModelRequestsRow> model_requests;  ///< inference points' database side
 };
 
 /// A report over the points of a study directory (its index.h5) or one point file.

@@ -89,7 +89,49 @@ void read_ranks(hid_t file, const std::string& path, std::vector<RankData>& out)
   }
 }
 
+/// Every /tables/<name> into `out`.
+void read_tables(hid_t file, const std::string& path, std::vector<TableData>& out) {
+  if (H5Lexists(file, "tables", H5P_DEFAULT) <= 0) return;
+  const std::string label = path + ":/tables";
+  const auto tables = H5Handle::checked(H5Gopen2(file, "tables", H5P_DEFAULT), "H5Gopen2", label);
+  for (const auto& name : member_names(tables.get(), label)) {
+    TableData table;
+    table.name = name;
+    const std::string table_label = label + "/" + name;
+    const auto group =
+        H5Handle::checked(H5Gopen2(tables.get(), name.c_str(), H5P_DEFAULT), "H5Gopen2", label);
+    for (const auto& column : member_names(group.get(), table_label)) {
+      const std::string column_label = table_label + "/" + column;
+      const auto dataset = H5Handle::checked(H5Dopen2(group.get(), column.c_str(), H5P_DEFAULT),
+                                             "H5Dopen2", column_label);
+      const auto type = H5Handle::checked(H5Dget_type(dataset.get()), "H5Dget_type", column_label);
+      if (H5Tget_class(type.get()) == H5T_STRING) {
+        table.text[column] = detail::read_text_column(group.get(), column, column_label);
+      } else {
+        read_dataset(group.get(), column, H5T_NATIVE_DOUBLE, table.numbers[column], column_label);
+      }
+    }
+    out.push_back(std::move(table));
+  }
+}
+
 }  // namespace
+
+const std::vector<double>* TableData::number_column(std::string_view column) const {
+  const auto it = numbers.find(column);
+  return it == numbers.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::string>* TableData::text_column(std::string_view column) const {
+  const auto it = text.find(column);
+  return it == text.end() ? nullptr : &it->second;
+}
+
+const TableData* PointData::table(std::string_view name) const {
+  const auto it = std::find_if(tables.begin(), tables.end(),
+                               [&](const TableData& table) { return table.name == name; });
+  return it == tables.end() ? nullptr : &*it;
+}
 
 const core::ParamValue* PointData::parameter(std::string_view name) const {
   return find(parameters, name);
@@ -158,6 +200,7 @@ PointData read_point_file(const std::string& path) {
     point.operations.push_back(std::move(op));
   }
   read_ranks(file.get(), path, point.ranks);
+  read_tables(file.get(), path, point.tables);
   return point;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,17 +39,30 @@ struct RankData {
   int omp_threads = -1;
 };
 
+/// One /tables/<name>: numeric columns as float64 (integers converted), text columns as strings.
+struct TableData {
+  std::string name;
+  std::map<std::string, std::vector<double>, std::less<>> numbers;
+  std::map<std::string, std::vector<std::string>, std::less<>> text;
+
+  /// Column `name` of either kind, or nullptr.
+  const std::vector<double>* number_column(std::string_view column) const;
+  const std::vector<std::string>* text_column(std::string_view column) const;
+};
+
 struct PointData {
   std::string path;
   std::vector<Attribute> parameters;         ///< /parameters
   std::vector<Attribute> provenance;         ///< root attributes
   std::vector<OperationSamples> operations;  ///< sorted by name
   std::vector<RankData> ranks;               ///< /ranks, by rank
+  std::vector<TableData> tables;             ///< /tables, sorted by name
 
   /// The parameter or provenance attribute `name`, or nullptr.
   const core::ParamValue* parameter(std::string_view name) const;
   const core::ParamValue* attribute(std::string_view name) const;
   const OperationSamples* operation(std::string_view name) const;
+  const TableData* table(std::string_view name) const;
 };
 
 /// Reads the whole point file at `path`. Throws ResultsError when it cannot be opened or is not

@@ -1,7 +1,9 @@
 """Inference served by database ranks, end to end: timings, database-side queue and compute
 times, the in-process baseline, dynamic batching, and refusals before the point starts."""
 
+import json
 import os
+import subprocess
 
 import h5py
 import numpy as np
@@ -63,6 +65,21 @@ def test_dynamic_batching_groups_requests_of_different_clients(rank_program, tmp
         batches = requests["batch_size"][()][models]
         assert batches.max() > 1, "no requests of different clients were batched"
         assert batches.max() <= 4
+        queue = requests["queue_s"][()][models]
+        compute = requests["compute_s"][()][models]
+    # The report's database section: the same requests, numpy's statistics.
+    report = subprocess.run([str(BUILD_DIR / "scalestudy"), "report", str(out), "--format",
+                             "json"], capture_output=True, text=True, timeout=60, check=False)
+    assert report.returncode == 0, report.stderr
+    (model,) = [r for r in json.loads(report.stdout)["model_requests"] if r["kind"] == "model"]
+    assert model["key"] == "resnet_model" and model["failed"] == 0
+    assert model["served"] == len(batches)
+    assert model["mean_batch_rows"] == pytest.approx(batches.mean(), rel=1e-12)
+    assert model["queue_p50_s"] == pytest.approx(np.percentile(queue, 50), rel=1e-12)
+    assert model["compute_p90_s"] == pytest.approx(np.percentile(compute, 90), rel=1e-12)
+    table = subprocess.run([str(BUILD_DIR / "scalestudy"), "report", str(out)],
+                           capture_output=True, text=True, timeout=60, check=False).stdout
+    assert "database: model and script requests" in table and "model resnet_model" in table
 
 
 def test_inference_baseline_runs_in_process(rank_program, tmp_path):
