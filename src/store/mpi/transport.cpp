@@ -10,6 +10,17 @@ namespace scalestudy::store::mpi {
 
 namespace {
 
+/// Starts ceil(bytes / chunk) pieces with `start(offset, count, request)`, appending their
+/// requests to `requests`.
+template <typename Start>
+void post_pieces(std::uint64_t bytes, std::uint64_t chunk, std::vector<MPI_Request>& requests,
+                 Start start) {
+  for (std::uint64_t offset = 0; offset < bytes; offset += chunk) {
+    requests.push_back(MPI_REQUEST_NULL);
+    start(offset, static_cast<int>(std::min(chunk, bytes - offset)), &requests.back());
+  }
+}
+
 template <typename Start>
 void transfer(std::uint64_t bytes, std::uint64_t chunk, const char* what, Start start) {
   if (bytes == 0) return;
@@ -19,10 +30,7 @@ void transfer(std::uint64_t bytes, std::uint64_t chunk, const char* what, Start 
   }
   std::vector<MPI_Request> requests;
   requests.reserve((bytes + chunk - 1) / chunk);
-  for (std::uint64_t offset = 0; offset < bytes; offset += chunk) {
-    requests.push_back(MPI_REQUEST_NULL);
-    start(offset, static_cast<int>(std::min(chunk, bytes - offset)), &requests.back());
-  }
+  post_pieces(bytes, chunk, requests, start);
   core::mpi_call(
       MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), what);
 }
@@ -60,22 +68,18 @@ void recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source,
 
 void post_send_bytes(MPI_Comm comm, const std::byte* data, std::uint64_t bytes, int dest, int tag,
                      std::vector<MPI_Request>& requests, std::uint64_t chunk) {
-  for (std::uint64_t offset = 0; offset < bytes; offset += chunk) {
-    requests.push_back(MPI_REQUEST_NULL);
-    core::mpi_call(MPI_Isend(data + offset, static_cast<int>(std::min(chunk, bytes - offset)),
-                             MPI_BYTE, dest, tag, comm, &requests.back()),
+  post_pieces(bytes, chunk, requests, [&](std::uint64_t offset, int count, MPI_Request* request) {
+    core::mpi_call(MPI_Isend(data + offset, count, MPI_BYTE, dest, tag, comm, request),
                    "MPI_Isend(payload)");
-  }
+  });
 }
 
 void post_recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int source, int tag,
                      std::vector<MPI_Request>& requests, std::uint64_t chunk) {
-  for (std::uint64_t offset = 0; offset < bytes; offset += chunk) {
-    requests.push_back(MPI_REQUEST_NULL);
-    core::mpi_call(MPI_Irecv(data + offset, static_cast<int>(std::min(chunk, bytes - offset)),
-                             MPI_BYTE, source, tag, comm, &requests.back()),
+  post_pieces(bytes, chunk, requests, [&](std::uint64_t offset, int count, MPI_Request* request) {
+    core::mpi_call(MPI_Irecv(data + offset, count, MPI_BYTE, source, tag, comm, request),
                    "MPI_Irecv(payload)");
-  }
+  });
 }
 
 void discard_bytes(MPI_Comm comm, std::byte* scratch, std::uint64_t bytes, int source, int tag,
