@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +13,7 @@
 #include "workloads/model_pipeline.hpp"
 
 #ifdef SCALESTUDY_HAVE_TORCH
-#include "inference/local_model.hpp"
+#include "inference/plugin.hpp"
 #endif
 
 namespace scalestudy::workloads {
@@ -27,16 +28,17 @@ class LocalInference {
       : recorder_(context.recorder),
         threads_{static_cast<int>(context.params.integer("intra_op_threads")),
                  static_cast<int>(context.params.integer("inter_op_threads"))},
-        script_(inference::LocalScript::from_file(script_path(context.params), threads_)),
-        model_(inference::LocalModel::from_file(model_path(context.params), threads_)),
+        script_(inference::torch_plugin().load_script(script_path(context.params),
+                                                      "pre_process_3ch", threads_)),
+        model_(inference::torch_plugin().load_model(model_path(context.params), threads_)),
         images_(make_images(context.params, context.client)),
         dims_(image_dims(context.params)),
         processed_(images_.size()),
         processed_dims_{dims_[0], 3, dims_[1], dims_[2]},
         warmup_(static_cast<std::size_t>(context.params.integer("warmup"))) {
     // An untimed first call, as on the database, that also learns the size of the scores.
-    script_.run("pre_process_3ch", images_, dims_, processed_);
-    scores_ = model_.run(processed_, processed_dims_);
+    script_->run(images_, dims_, processed_);
+    scores_ = model_->run(processed_, processed_dims_);
     const std::size_t samples =
         warmup_ + static_cast<std::size_t>(context.params.integer("iterations"));
     script_op_ = recorder_.add(prefix + "run_script", samples, warmup_);
@@ -47,9 +49,9 @@ class LocalInference {
   /// One timed iteration.
   void step(std::size_t sample) {
     const double start = now();
-    script_.run("pre_process_3ch", images_, dims_, processed_);
+    script_->run(images_, dims_, processed_);
     const double middle = now();
-    model_.run(processed_, processed_dims_, scores_);
+    model_->run(processed_, processed_dims_, scores_);
     const double end = now();
     recorder_.record(script_op_, sample, middle - start);
     recorder_.record(model_op_, sample, end - middle);
@@ -61,8 +63,8 @@ class LocalInference {
  private:
   results::TimingRecorder& recorder_;
   inference::LocalThreads threads_;
-  inference::LocalScript script_;
-  inference::LocalModel model_;
+  std::unique_ptr<inference::InProcessFunction> script_;
+  std::unique_ptr<inference::InProcessFunction> model_;
   std::vector<float> images_;
   std::vector<std::uint64_t> dims_;
   std::vector<float> processed_;

@@ -15,6 +15,7 @@ namespace scalestudy::workloads {
 class Inference final : public Workload {
  public:
   void validate(const core::Parameters& params) const override;
+  bool runs_database_models(const core::Parameters&) const override { return true; }
   void run(WorkloadContext& context) const override;
 };
 

@@ -17,7 +17,7 @@
 #include "results/point_writer.hpp"
 #include "store/backend.hpp"
 #ifdef SCALESTUDY_HAVE_TORCH
-#include "inference/torch_runtime.hpp"
+#include "inference/plugin.hpp"
 #endif
 #include "workloads/rank_threads.hpp"
 #include "workloads/workload.hpp"
@@ -220,12 +220,13 @@ void run_point(const core::Parameters& params, const std::string& command_line,
 
   store::BackendContext backend_context{params, layout, store_comm, world_rank};
 #ifdef SCALESTUDY_HAVE_TORCH
-  backend_context.make_model_runtime = [&params] {
-    store::ModelRuntimeSettings settings;
-    settings.intra_op_threads = static_cast<int>(params.integer("intra_op_threads"));
-    settings.inter_op_threads = static_cast<int>(params.integer("inter_op_threads"));
-    return inference::make_torch_runtime(settings);
-  };
+  if (workload->runs_database_models(params))
+    backend_context.make_model_runtime = [&params] {
+      store::ModelRuntimeSettings settings;
+      settings.intra_op_threads = static_cast<int>(params.integer("intra_op_threads"));
+      settings.inter_op_threads = static_cast<int>(params.integer("inter_op_threads"));
+      return inference::torch_plugin().make_runtime(settings);
+    };
 #endif
   results::TimingRecorder recorder;
   std::optional<store::ShardCounters> counters;

@@ -124,6 +124,10 @@ void Simulation::validate(const core::Parameters& params) const {
   }
 }
 
+bool Simulation::runs_database_models(const core::Parameters& params) const {
+  return params.text("coupling") == "inference";
+}
+
 void Simulation::run(WorkloadContext& context) const {
   const auto& params = context.params;
   auto& recorder = context.recorder;

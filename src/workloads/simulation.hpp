@@ -20,6 +20,7 @@ namespace scalestudy::workloads {
 class Simulation final : public Workload {
  public:
   void validate(const core::Parameters& params) const override;
+  bool runs_database_models(const core::Parameters& params) const override;
   void run(WorkloadContext& context) const override;
 };
 

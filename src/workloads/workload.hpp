@@ -46,6 +46,10 @@ class Workload {
   /// disconnects (which lets the database ranks shut down). Collective over `clients`.
   virtual void run(WorkloadContext& context) const = 0;
 
+  /// Whether database ranks must serve models and scripts for this point: only then do they
+  /// load libtorch (inference/plugin.hpp).
+  virtual bool runs_database_models(const core::Parameters&) const { return false; }
+
   /// Whether the workload has consumer ranks (the layout's `consumers`). Without them, a
   /// point with consumers is refused.
   virtual bool has_consumers() const { return false; }

@@ -102,3 +102,18 @@ def test_inference_refuses_redis_and_missing_models_before_starting(rank_program
                    "--ranks_per_node", "1")
     assert done.returncode == 2
     assert f"model file {missing} does not exist" in done.stderr, done.stderr
+
+
+def test_libtorch_is_loaded_only_by_points_that_run_models(rank_program, tmp_path, monkeypatch):
+    # With the plugin pointed at nothing, a throughput point still runs (it never loads it) and
+    # an inference point fails before its loop, saying what is missing.
+    missing = tmp_path / "no_plugin.so"
+    monkeypatch.setenv("SCALESTUDY_TORCH_PLUGIN", str(missing))
+    done = run_mpi(2, rank_program, "--ranks_per_node", "1", "--iterations", "3",
+                   "--output", str(tmp_path / "throughput.h5"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_mpi(2, rank_program, *TINY, "--ranks_per_node", "1", "--iterations", "2",
+                   "--output", str(tmp_path / "inference.h5"), timeout=120)
+    assert done.returncode != 0
+    assert f"its plugin is missing (tried {missing})" in done.stderr, done.stderr
+    assert not (tmp_path / "inference.h5").exists()
