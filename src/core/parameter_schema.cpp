@@ -172,7 +172,9 @@ const std::vector<ParamSpec>& parameter_schema() {
 
       {"wait_spin_us", ParamType::Integer, "50", "store",
        "how long a waiting rank (a database progress loop, a client awaiting a reply) polls "
-       "before it starts sleeping, in microseconds", {}, 0},
+       "before it starts sleeping, in microseconds (0 sleeps at once: every reply then waits "
+       "for a wake-up, measured at 200 us per 1 KiB put on a 2-core VM against 1 us)",
+       {}, 0},
       {"wait_max_sleep_us", ParamType::Integer, "100", "store",
        "longest sleep of a waiting rank between polls, in microseconds (0: never sleep)", {}, 0},
 
