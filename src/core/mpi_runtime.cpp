@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <numeric>
 #include <sstream>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
@@ -141,6 +142,19 @@ std::vector<std::string> allgather_strings(MPI_Comm comm, const std::string& min
                              static_cast<std::size_t>(lengths[static_cast<std::size_t>(r)])));
   }
   return out;
+}
+
+bool all_ranks_arrive(MPI_Comm comm, std::chrono::milliseconds timeout) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (MPI_Ibarrier(comm, &request) != MPI_SUCCESS) return false;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int done = 0;
+    if (MPI_Test(&request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return false;
+    if (done != 0) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void abort_job(const std::string& message, int exit_code) {

@@ -3,6 +3,7 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,12 @@ MPI_Comm duplicate_checked(MPI_Comm comm);
 
 /// Collective over `comm`: gathers one string per rank to every rank.
 std::vector<std::string> allgather_strings(MPI_Comm comm, const std::string& mine);
+
+/// Whether every rank of `comm` calls this within `timeout` (a nonblocking barrier, polled).
+/// For a failure that should happen on every rank alike: when it does, all return true and can
+/// end cleanly; when a rank is alone, it returns false (its barrier stays pending) and should
+/// abort the job rather than leave the others waiting. `comm` must see no other collective.
+bool all_ranks_arrive(MPI_Comm comm, std::chrono::milliseconds timeout);
 
 /// Prints "[rank r] message" to stderr and aborts the whole job (never returns).
 [[noreturn]] void abort_job(const std::string& message, int exit_code = 1);

@@ -1,6 +1,7 @@
 // One point from start to results file.
 #include "workloads/run_point.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -166,10 +167,11 @@ void print_summary(const results::TimingRecorder& recorder, MPI_Comm clients) {
   if (rank == 0) std::fflush(stdout);
 }
 
-}  // namespace
+/// How long ranks wait for each other to agree that a ConfigError was raised everywhere.
+constexpr std::chrono::seconds kConfigErrorAgreement{30};
 
-void run_point(const core::Parameters& params, const std::string& command_line,
-               const ConsumerLoop& consumer_loop) {
+void run_point_on_every_rank(const core::Parameters& params, const std::string& command_line,
+                             const ConsumerLoop& consumer_loop) {
   MPI_Comm world = MPI_COMM_WORLD;
   int world_rank = 0;
   MPI_Comm_rank(world, &world_rank);
@@ -308,6 +310,26 @@ void run_point(const core::Parameters& params, const std::string& command_line,
   }
   MPI_Comm_free(&role_comm);
   MPI_Comm_free(&store_comm);
+}
+
+}  // namespace
+
+void run_point(const core::Parameters& params, const std::string& command_line,
+               const ConsumerLoop& consumer_loop) {
+  // A ConfigError is raised identically on every rank before any work, and then the job ends
+  // cleanly with one message. Raised on some ranks only (a bug), it would leave the others
+  // waiting forever: those ranks abort the job instead, naming it.
+  MPI_Comm agreement = core::duplicate_checked(MPI_COMM_WORLD);
+  try {
+    run_point_on_every_rank(params, command_line, consumer_loop);
+  } catch (const ConfigError& error) {
+    if (!core::all_ranks_arrive(agreement, kConfigErrorAgreement)) {
+      core::abort_job(std::string("error raised on this rank only: ") + error.what());
+    }
+    MPI_Comm_free(&agreement);
+    throw;
+  }
+  MPI_Comm_free(&agreement);
 }
 
 }  // namespace scalestudy::workloads
