@@ -21,15 +21,6 @@ SessionOptions standard_with_shards(int shards, std::string backend) {
   return options;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const StoreError& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
-
 std::vector<std::string> dataset_backends() {
   std::vector<std::string> names;
   for (const auto& backend : store::backends()) names.emplace_back(backend.name);

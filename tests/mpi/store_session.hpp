@@ -13,6 +13,7 @@
 
 #include "core/layout.hpp"
 #include "store/store.hpp"
+#include "store_error_of.hpp"
 
 namespace scalestudy::testing {
 
@@ -60,8 +61,5 @@ std::vector<std::string> built_backends();
 
 /// Every backend built into this binary, all of which store datasets and lists.
 std::vector<std::string> dataset_backends();
-
-/// The message of the StoreError that `f` throws, or "(no error)".
-std::string error_of(const std::function<void()>& f);
 
 }  // namespace scalestudy::testing

@@ -17,20 +17,14 @@
 #include "store/dataset.hpp"
 #include "store/fs/dataset_file.hpp"
 #include "store/fs/reader_pool.hpp"
+#include "store_error_of.hpp"
 
 namespace scalestudy::store {
 namespace {
 
 namespace stdfs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const StoreError& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 /// A temporary directory removed at the end of the test.
 struct TempDir {

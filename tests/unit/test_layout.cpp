@@ -1,4 +1,5 @@
-// Role planning for both deployments, real and virtual nodes, and every rejected layout.
+// Role planning for both deployments, real and virtual nodes, consumer ranks, and every rejected
+// layout.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -45,6 +46,14 @@ std::string error_of(const LayoutRequest& request) {
     return error.what();
   }
   return "(no error)";
+}
+
+/// Standard deployment on virtual nodes, with `consumers` consumer ranks.
+LayoutRequest consumer_request(int world, int per_node, int db_nodes, int db_per_node,
+                               int consumers) {
+  LayoutRequest r = virtual_request(world, per_node, Deployment::Standard, db_nodes, db_per_node);
+  r.consumers = consumers;
+  return r;
 }
 
 TEST(Layout, StandardVirtualNodesPutDatabaseRanksLast) {
@@ -204,6 +213,58 @@ TEST(Layout, RejectsImpossibleLayoutsSayingWhatToChange) {
     const std::string message = error_of(c.request);
     EXPECT_NE(message.find(c.phrase), std::string::npos) << c.name << ": " << message;
   }
+}
+
+TEST(ConsumerLayout, ConsumersAreTheLastRanksOnANodeOfTheirOwn) {
+  // 4 clients on 2 nodes, 2 database nodes of 1, 2 consumers.
+  const Layout l = plan_layout(consumer_request(8, 2, 2, 1, 2));
+  EXPECT_EQ(l.client_ranks, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(l.shard_ranks, (std::vector<int>{4, 5}));
+  EXPECT_EQ(l.consumer_ranks, (std::vector<int>{6, 7}));
+  EXPECT_EQ(l.node_count, 5);
+  EXPECT_EQ(l.ranks[6].node, 4);
+  EXPECT_EQ(l.ranks[7].node, 4);
+  EXPECT_EQ(l.ranks[7].role, Role::Consumer);
+  EXPECT_EQ(l.ranks[7].index, 1);
+  // Consumers reach every shard, and every shard waits for them too.
+  const auto shards = l.shards_of_rank(6);
+  EXPECT_EQ(std::vector<int>(shards.begin(), shards.end()), (std::vector<int>{0, 1}));
+  EXPECT_TRUE(l.shards_of_rank(4).empty());
+  EXPECT_EQ(l.clients_of_shard(1), 6);
+  EXPECT_EQ(l.users_of_shard(0), (std::vector<int>{0, 1, 2, 3, 6, 7}));
+  EXPECT_STREQ(role_name(Role::Consumer), "consumer");
+  const std::string map = l.describe({});
+  EXPECT_NE(map.find("4 clients, 2 database ranks, 2 consumers"), std::string::npos) << map;
+  EXPECT_NE(map.find("node 4: consumers on ranks 6-7"), std::string::npos) << map;
+}
+
+TEST(ConsumerLayout, RealNodesPutConsumersAloneOnTheLastNode) {
+  LayoutRequest r;
+  r.world_size = 5;
+  r.real_node_of_rank = {0, 0, 1, 2, 3};
+  r.consumers = 1;
+  const Layout l = plan_layout(r);
+  EXPECT_EQ(l.client_ranks, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(l.shard_ranks, (std::vector<int>{3}));
+  EXPECT_EQ(l.consumer_ranks, (std::vector<int>{4}));
+  r.real_node_of_rank = {0, 0, 1, 2, 2};  // the consumer shares the database's node
+  EXPECT_NE(error_of(r).find("must be alone on the last node"), std::string::npos) << error_of(r);
+}
+
+TEST(ConsumerLayout, ImpossibleConsumerLayoutsSayWhatToChange) {
+  EXPECT_NE(error_of(consumer_request(3, 1, 1, 1, 2)).find("leaves no client"), std::string::npos);
+  LayoutRequest colocated = consumer_request(4, 1, 1, 1, 1);
+  colocated.deployment = Deployment::Colocated;
+  EXPECT_NE(error_of(colocated).find("consumer ranks need the standard deployment"),
+            std::string::npos);
+  EXPECT_NE(error_of(consumer_request(4, 1, 1, 1, -1)).find("consumers must be 0 or more"),
+            std::string::npos);
+}
+
+TEST(ConsumerLayout, ExpectedWorldSizeCountsConsumers) {
+  LayoutRequest r = consumer_request(0, 32, 16, 2, 1);
+  r.client_nodes = 128;
+  EXPECT_EQ(expected_world_size(r), 128 * 32 + 16 * 2 + 1);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Consumer ranks: where the layout puts them, how many ranks and nodes a point needs, and the
-// MPMD launch line of a Python consumer.
+// Consumer ranks in launch lines: ranks of the one program (C++), or the second app context of
+// an MPMD line (Python). Where the layout puts them is in test_layout.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,87 +9,11 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/layout.hpp"
 #include "launch/launch_line.hpp"
 #include "study/study.hpp"
 
 namespace scalestudy {
 namespace {
-
-core::LayoutRequest consumer_request(int world, int per_node, int db_nodes, int db_per_node,
-                                     int consumers) {
-  core::LayoutRequest r;
-  r.world_size = world;
-  r.virtual_nodes = true;
-  r.ranks_per_node = per_node;
-  r.db_nodes = db_nodes;
-  r.db_ranks_per_node = db_per_node;
-  r.consumers = consumers;
-  return r;
-}
-
-std::string layout_error(const core::LayoutRequest& request) {
-  try {
-    core::plan_layout(request);
-  } catch (const ConfigError& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
-
-TEST(ConsumerLayout, ConsumersAreTheLastRanksOnANodeOfTheirOwn) {
-  // 4 clients on 2 nodes, 2 database nodes of 1, 2 consumers.
-  const core::Layout l = core::plan_layout(consumer_request(8, 2, 2, 1, 2));
-  EXPECT_EQ(l.client_ranks, (std::vector<int>{0, 1, 2, 3}));
-  EXPECT_EQ(l.shard_ranks, (std::vector<int>{4, 5}));
-  EXPECT_EQ(l.consumer_ranks, (std::vector<int>{6, 7}));
-  EXPECT_EQ(l.node_count, 5);
-  EXPECT_EQ(l.ranks[6].node, 4);
-  EXPECT_EQ(l.ranks[7].node, 4);
-  EXPECT_EQ(l.ranks[7].role, core::Role::Consumer);
-  EXPECT_EQ(l.ranks[7].index, 1);
-  // Consumers reach every shard, and every shard waits for them too.
-  const auto shards = l.shards_of_rank(6);
-  EXPECT_EQ(std::vector<int>(shards.begin(), shards.end()), (std::vector<int>{0, 1}));
-  EXPECT_TRUE(l.shards_of_rank(4).empty());
-  EXPECT_EQ(l.clients_of_shard(1), 6);
-  EXPECT_EQ(l.users_of_shard(0), (std::vector<int>{0, 1, 2, 3, 6, 7}));
-  EXPECT_STREQ(core::role_name(core::Role::Consumer), "consumer");
-  const std::string map = l.describe({});
-  EXPECT_NE(map.find("4 clients, 2 database ranks, 2 consumers"), std::string::npos) << map;
-  EXPECT_NE(map.find("node 4: consumers on ranks 6-7"), std::string::npos) << map;
-}
-
-TEST(ConsumerLayout, RealNodesPutConsumersAloneOnTheLastNode) {
-  core::LayoutRequest r;
-  r.world_size = 5;
-  r.real_node_of_rank = {0, 0, 1, 2, 3};
-  r.consumers = 1;
-  const core::Layout l = core::plan_layout(r);
-  EXPECT_EQ(l.client_ranks, (std::vector<int>{0, 1, 2}));
-  EXPECT_EQ(l.shard_ranks, (std::vector<int>{3}));
-  EXPECT_EQ(l.consumer_ranks, (std::vector<int>{4}));
-  r.real_node_of_rank = {0, 0, 1, 2, 2};  // the consumer shares the database's node
-  EXPECT_NE(layout_error(r).find("must be alone on the last node"), std::string::npos)
-      << layout_error(r);
-}
-
-TEST(ConsumerLayout, ImpossibleConsumerLayoutsSayWhatToChange) {
-  EXPECT_NE(layout_error(consumer_request(3, 1, 1, 1, 2)).find("leaves no client"),
-            std::string::npos);
-  core::LayoutRequest colocated = consumer_request(4, 1, 1, 1, 1);
-  colocated.deployment = core::Deployment::Colocated;
-  EXPECT_NE(layout_error(colocated).find("consumer ranks need the standard deployment"),
-            std::string::npos);
-  EXPECT_NE(layout_error(consumer_request(4, 1, 1, 1, -1)).find("consumers must be 0 or more"),
-            std::string::npos);
-}
-
-TEST(ConsumerLayout, ExpectedWorldSizeCountsConsumers) {
-  core::LayoutRequest r = consumer_request(0, 32, 16, 2, 1);
-  r.client_nodes = 128;
-  EXPECT_EQ(core::expected_world_size(r), 128 * 32 + 16 * 2 + 1);
-}
 
 /// The launch of the only point of an aggregation study with `extra` parameters.
 launch::Launch aggregation_launch(const std::string& extra, const std::string& launcher = "") {
