@@ -44,11 +44,10 @@ MpiServer::~MpiServer() { release_requests(); }
 void MpiServer::release_requests() {
   // Every client has said goodbye after taking its replies: these complete.
   for (auto& send : payload_sends_) {
+    if (send.requests.empty()) continue;
     MPI_Waitall(static_cast<int>(send.requests.size()), send.requests.data(), MPI_STATUSES_IGNORE);
-    send.requests.clear();
-    send.held.reset();
+    retire(send);
   }
-  payload_sends_in_flight_ = 0;
   for (auto& request : raw_requests_) {
     if (request == MPI_REQUEST_NULL) continue;
     // Persistent receives still posted at shutdown: cancel, complete, free.
@@ -81,7 +80,10 @@ void MpiServer::serve() {
     if (raw_active_) progressed = poll_raw() || progressed;
     // A payload on its way counts as work, as a blocking send would: the client that takes it
     // asks again right after, and a sleeping rank would answer late.
-    if (payload_sends_in_flight_ > 0) progressed = progress_payload_sends() || true;
+    if (payload_sends_in_flight_ > 0) {
+      progress_payload_sends();
+      progressed = true;
+    }
     if (!jobs_.empty()) progressed = collect_results() || progressed;
     if (progressed) {
       backoff.reset();
@@ -358,14 +360,17 @@ void MpiServer::finish_sends_of(std::string_view key) {
     core::mpi_call(MPI_Waitall(static_cast<int>(send.requests.size()), send.requests.data(),
                                MPI_STATUSES_IGNORE),
                    "MPI_Waitall(payload sends)");
-    send.requests.clear();
-    send.held.reset();
-    --payload_sends_in_flight_;
+    retire(send);
   }
 }
 
-bool MpiServer::progress_payload_sends() {
-  bool completed = false;
+void MpiServer::retire(PayloadSend& send) {
+  send.requests.clear();
+  send.held.reset();
+  --payload_sends_in_flight_;
+}
+
+void MpiServer::progress_payload_sends() {
   for (auto& send : payload_sends_) {
     if (send.requests.empty()) continue;
     int done = 0;
@@ -373,12 +378,8 @@ bool MpiServer::progress_payload_sends() {
                                MPI_STATUSES_IGNORE),
                    "MPI_Testall(payload sends)");
     if (done == 0) continue;
-    send.requests.clear();
-    send.held.reset();
-    --payload_sends_in_flight_;
-    completed = true;
+    retire(send);
   }
-  return completed;
 }
 
 void MpiServer::raw_begin(const Request& request, int source) {

@@ -105,8 +105,8 @@ class MpiServer {
   /// common case is a client that read it and puts again (its receive is done, only MPI's
   /// completion is left), and then the put reuses the buffer instead of taking fresh memory.
   void finish_sends_of(std::string_view key);
-  /// Completes the payload sends that are done; returns whether any was.
-  bool progress_payload_sends();
+  /// Completes the payload sends that are done.
+  void progress_payload_sends();
   void reply_error(int dest, int channel, std::uint64_t request_id, protocol::Status status,
                    std::string_view message);
 
@@ -126,6 +126,8 @@ class MpiServer {
     std::shared_ptr<AlignedBuffer> held;
     std::vector<MPI_Request> requests;
   };
+  /// After `send` completed: lets go of its buffer and frees it for the next send.
+  void retire(PayloadSend& send);
 
   MPI_Comm comm_;
   ServerOptions options_;
