@@ -108,6 +108,17 @@ std::string render_table(const std::vector<std::string>& header,
   return out.str();
 }
 
+std::string point_label(const std::string& id, const std::string& varied) {
+  return varied.empty() ? id : id + " " + varied;
+}
+
+std::string first_row_label(const std::string& id, const std::string& varied,
+                            std::string& previous) {
+  const bool first = id != previous;
+  previous = id;
+  return first ? point_label(id, varied) : "";
+}
+
 std::string group_text(const results::PointData& point, const std::vector<std::string>& swept,
                        const std::set<std::string>& axis) {
   std::string group;

@@ -31,6 +31,14 @@ std::string render_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows, bool markdown,
                          std::size_t left_columns);
 
+/// A point in a table's first column: its id, then its swept values if it has any.
+std::string point_label(const std::string& id, const std::string& varied);
+
+/// point_label for the first of consecutive rows of one point, "" for the rows after it;
+/// `previous` is the id of the row before (updated).
+std::string first_row_label(const std::string& id, const std::string& varied,
+                            std::string& previous);
+
 /// The label of the group a point belongs to: its values of the `swept` keys that are not in
 /// `axis`, as "key=value, ..." (byte counts in binary units), or "all points".
 std::string group_text(const results::PointData& point, const std::vector<std::string>& swept,

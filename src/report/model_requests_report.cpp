@@ -69,12 +69,10 @@ std::string model_requests_table(const std::vector<ModelRequestsRow>& rows, bool
   std::string previous;
   const auto us = [](double seconds) { return number(seconds * 1e6, "%.1f"); };
   for (const auto& r : rows) {
-    std::string point = r.point_id == previous ? "" : r.point_id;
-    if (!point.empty() && !r.varied.empty()) point += " " + r.varied;
-    previous = r.point_id;
-    cells.push_back({point, r.kind + " " + r.key, std::to_string(r.requests),
-                     std::to_string(r.failed), number(r.mean_batch_rows, "%.2f"), us(r.queue_s.p50),
-                     us(r.queue_s.p90), us(r.compute_s.p50), us(r.compute_s.p90)});
+    cells.push_back({first_row_label(r.point_id, r.varied, previous), r.kind + " " + r.key,
+                     std::to_string(r.requests), std::to_string(r.failed),
+                     number(r.mean_batch_rows, "%.2f"), us(r.queue_s.p50), us(r.queue_s.p90),
+                     us(r.compute_s.p50), us(r.compute_s.p90)});
   }
   std::ostringstream out;
   out << "\n"

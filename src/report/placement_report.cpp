@@ -263,7 +263,7 @@ std::string placement_tables(const std::vector<PlacementRow>& placement,
            "slowest client's loop time; total: the job's wall time)\n\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : placement) {
-      rows.push_back({r.point_id + (r.varied.empty() ? "" : " " + r.varied),
+      rows.push_back({point_label(r.point_id, r.varied),
                       std::to_string(r.clients) + "x" + std::to_string(r.client_threads),
                       std::to_string(r.db_threads),
                       r.cpus_per_host > 0 ? std::to_string(r.threads_per_host) + "/" +
@@ -281,10 +281,9 @@ std::string placement_tables(const std::vector<PlacementRow>& placement,
   std::vector<std::vector<std::string>> spread_rows;
   for (const auto& r : spread) {
     if (r.nodes < 2) continue;
-    spread_rows.push_back({r.point_id + (r.varied.empty() ? "" : " " + r.varied), r.operation,
-                           std::to_string(r.nodes), rate_text(r.min_ops_per_s, "op/s"),
-                           rate_text(r.max_ops_per_s, "op/s"), rate_text(r.mean_ops_per_s, "op/s"),
-                           number(r.cv, "%.3f")});
+    spread_rows.push_back({point_label(r.point_id, r.varied), r.operation, std::to_string(r.nodes),
+                           rate_text(r.min_ops_per_s, "op/s"), rate_text(r.max_ops_per_s, "op/s"),
+                           rate_text(r.mean_ops_per_s, "op/s"), number(r.cv, "%.3f")});
   }
   if (!spread_rows.empty()) {
     out << "\n"

@@ -320,14 +320,11 @@ std::string format_report(const Report& report, const std::string& format) {
   std::vector<std::vector<std::string>> rows;
   std::string previous;
   for (const auto& r : report.operations) {
-    std::string point = r.point_id == previous ? "" : r.point_id;
-    if (!point.empty() && !r.varied.empty()) point += " " + r.varied;
-    previous = r.point_id;
     const auto us = [](double seconds) { return number(seconds * 1e6, "%.2f"); };
-    rows.push_back({point, r.operation, std::to_string(r.stats.n), us(r.stats.mean),
-                    us(r.stats.std), us(r.stats.min), us(r.stats.p50), us(r.stats.p90),
-                    us(r.stats.p99), us(r.stats.max), rate_text(r.ops_per_s, "op/s"),
-                    rate_text(r.bytes_per_s, "B/s")});
+    rows.push_back({first_row_label(r.point_id, r.varied, previous), r.operation,
+                    std::to_string(r.stats.n), us(r.stats.mean), us(r.stats.std), us(r.stats.min),
+                    us(r.stats.p50), us(r.stats.p90), us(r.stats.p99), us(r.stats.max),
+                    rate_text(r.ops_per_s, "op/s"), rate_text(r.bytes_per_s, "B/s")});
   }
   out << render_table(header, rows, markdown, 2);
   if (!report.scaling.empty()) {
