@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/parameters.hpp"
+#include "report/format_util.hpp"
 #include "report/report.hpp"
 
 namespace scalestudy::report {
@@ -58,12 +59,7 @@ Comparison compare_points(const std::vector<results::PointData>& points,
         comparison.values.end()) {
       comparison.values.push_back(value);
     }
-    std::string group;
-    for (const auto& other : swept) {
-      if (other == key || other == "repetition") continue;
-      group += (group.empty() ? "" : ", ") + other + "=" + display(point, other);
-    }
-    if (group.empty()) group = "all points";
+    const std::string group = detail::group_text(point, swept, {key, "repetition"});
     auto it =
         std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == group; });
     if (it == groups.end()) {
