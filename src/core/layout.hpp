@@ -87,6 +87,13 @@ class Layout {
   std::vector<int> clients_of_node_;
 };
 
+class Parameters;
+
+/// The request's fields a point's parameters set: ranks_per_node, client_nodes, deployment,
+/// db_nodes, db_ranks_per_node, consumers. The job's shape (world_size, virtual or real
+/// nodes) is the caller's.
+LayoutRequest layout_request(const Parameters& params);
+
 /// Ranks a job needs for `request` (uses client_nodes, ranks_per_node, db_nodes,
 /// db_ranks_per_node and consumers; world_size is ignored).
 int expected_world_size(const LayoutRequest& request);

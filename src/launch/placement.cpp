@@ -22,15 +22,9 @@ std::string count_text(int n, const char* word) {
 /// "rank r=<host> slot=<first>-<last>" for every rank, CPUs handed out in rank order.
 std::string rankfile(const study::StudyPoint& point, const std::string& host_name) {
   const auto& p = point.params;
-  core::LayoutRequest request;
+  core::LayoutRequest request = core::layout_request(p);
   request.world_size = point.world_size;
   request.virtual_nodes = true;
-  request.ranks_per_node = static_cast<int>(p.integer("ranks_per_node"));
-  request.client_nodes = static_cast<int>(p.integer("client_nodes"));
-  request.deployment = core::parse_deployment(p.text("deployment"));
-  request.db_nodes = static_cast<int>(p.integer("db_nodes"));
-  request.db_ranks_per_node = static_cast<int>(p.integer("db_ranks_per_node"));
-  request.consumers = static_cast<int>(p.integer("consumers"));
   const core::Layout layout = core::plan_layout(request);
   const auto client_threads = p.integer("client_threads");
   const auto db_threads = p.integer("db_threads");

@@ -492,14 +492,8 @@ Study parse_study(const std::string& text, const std::string& path) {
         }
         point.params.set(key, std::to_string(total / clients), params.entry(key).origin);
       }
-      core::LayoutRequest request;
+      core::LayoutRequest request = core::layout_request(params);
       request.virtual_nodes = virtual_nodes;
-      request.ranks_per_node = static_cast<int>(ranks_per_node);
-      request.client_nodes = static_cast<int>(client_nodes);
-      request.deployment = core::parse_deployment(params.text("deployment"));
-      request.db_nodes = static_cast<int>(params.integer("db_nodes"));
-      request.db_ranks_per_node = static_cast<int>(params.integer("db_ranks_per_node"));
-      request.consumers = static_cast<int>(params.integer("consumers"));
       request.world_size = core::expected_world_size(request);
       if (virtual_nodes) {
         try {

@@ -36,17 +36,11 @@ std::string broadcast_string(std::string text, MPI_Comm comm) {
 }
 
 core::Layout plan(const core::Parameters& params, MPI_Comm world) {
-  core::LayoutRequest request;
+  core::LayoutRequest request = core::layout_request(params);
   MPI_Comm_size(world, &request.world_size);
   request.real_node_of_rank = core::discover_nodes(world);
-  request.ranks_per_node = static_cast<int>(params.integer("ranks_per_node"));
-  request.client_nodes = static_cast<int>(params.integer("client_nodes"));
   const std::string& mode = params.text("node_mode");
   request.virtual_nodes = mode == "virtual" || (mode == "auto" && request.ranks_per_node > 0);
-  request.deployment = core::parse_deployment(params.text("deployment"));
-  request.db_nodes = static_cast<int>(params.integer("db_nodes"));
-  request.db_ranks_per_node = static_cast<int>(params.integer("db_ranks_per_node"));
-  request.consumers = static_cast<int>(params.integer("consumers"));
   return core::plan_layout(request);
 }
 
