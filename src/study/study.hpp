@@ -11,7 +11,9 @@ namespace scalestudy::study {
 
 /// How each point is launched (the study's `launcher:` section).
 struct LauncherSpec {
-  std::string mpirun = "mpirun";  ///< launcher program
+  std::string kind = "mpirun";    ///< mpirun | srun: the program that starts a point's ranks
+  std::string mpirun = "mpirun";  ///< mpirun's program (kind mpirun)
+  std::string mpi;                ///< srun --mpi=<value>, e.g. pmix ("": the site's MpiDefault)
   std::vector<std::string> args;  ///< extra arguments, before the program
   std::string hostfile;           ///< "" (this machine, virtual nodes), a path, or "allocation"
   std::string hostfile_origin;    ///< where hostfile was written ("file:line:column")
@@ -19,6 +21,16 @@ struct LauncherSpec {
   std::string bind_to;            ///< --bind-to value ("" leaves mpirun's default)
   std::string oversubscribe = "auto";                    ///< auto | true | false
   std::vector<std::pair<std::string, std::string>> env;  ///< environment of every rank
+  /// Nodes of the allocation to plan for when not inside one (plan, jobs); 0: none given.
+  int nodes = 0;
+  /// CPUs of each node of the target machine; 0: the allocation's, else this machine's.
+  int cpus_per_node = 0;
+  std::string scheduler;      ///< slurm | pbs | torque: default of jobs/submit --scheduler
+  std::string template_path;  ///< job script template, resolved against the study's folder
+  std::string template_origin;
+
+  bool real_nodes() const { return !hostfile.empty(); }
+  bool in_allocation() const { return hostfile == "allocation"; }
 };
 
 /// How work is divided as clients are added (the study's `scaling:` section).
