@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json_text.hpp"
 #include "results/point_reader.hpp"
 
 namespace scalestudy::report::detail {
@@ -13,8 +14,7 @@ namespace scalestudy::report::detail {
 /// `value` printed with `format` (printf), "" when it is not finite.
 std::string number(double value, const char* format = "%.17g");
 
-/// `text` as a JSON string literal.
-std::string json_string(const std::string& text);
+using core::json_string;
 
 /// A JSON number, or null when not finite.
 std::string json_number(double value);

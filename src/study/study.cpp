@@ -58,6 +58,15 @@ const std::vector<std::string_view>& study_keys() {
   return keys;
 }
 
+std::string varied_text(const StudyPoint& point) {
+  std::string out;
+  for (const auto& [key, value] : point.varied) {
+    if (!out.empty()) out += ", ";
+    out += key + "=" + value;
+  }
+  return out;
+}
+
 std::string Study::study_dir() const { return results_dir + "/" + name; }
 
 std::string point_id(const core::Parameters& params) {

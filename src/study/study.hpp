@@ -77,6 +77,9 @@ Study parse_study(const std::string& text, const std::string& path);
 /// scalestudy version. The same parameters give the same id on every machine.
 std::string point_id(const core::Parameters& params);
 
+/// The swept values that make `point`, as "key=value, key=value" ("" for a study's only point).
+std::string varied_text(const StudyPoint& point);
+
 /// Study keys a user may write at the top level, in documentation order.
 const std::vector<std::string_view>& study_keys();
 

@@ -9,13 +9,9 @@
 namespace scalestudy::study::detail {
 namespace {
 
-std::string describe(const std::vector<std::pair<std::string, std::string>>& varied) {
-  std::string out;
-  for (const auto& [key, value] : varied) {
-    if (!out.empty()) out += ", ";
-    out += key + "=" + value;
-  }
-  return out.empty() ? "the only point" : out;
+std::string describe(const StudyPoint& point) {
+  const std::string text = varied_text(point);
+  return text.empty() ? "the only point" : text;
 }
 
 bool rule_matches(const ExcludeRule& rule, const core::Parameters& params) {
@@ -30,7 +26,7 @@ bool rule_matches(const ExcludeRule& rule, const core::Parameters& params) {
 /// and sets its world size and node mode.
 void complete_point(const Study& study, StudyPoint& point, const std::string& last_origin) {
   const auto& params = point.params;
-  const std::string label = "point (" + describe(point.varied) + ")";
+  const std::string label = "point (" + describe(point) + ")";
   const auto ranks_per_node = params.integer("ranks_per_node");
   const auto client_nodes = params.integer("client_nodes");
   if (ranks_per_node < 1 || client_nodes < 1) {
@@ -75,8 +71,8 @@ void refuse_repeated_points(const Study& study) {
     const auto [it, inserted] = seen.emplace(study.points[i].id, i);
     if (!inserted) {
       throw ConfigError(study.path + ": points " + std::to_string(it->second + 1) + " (" +
-                        describe(study.points[it->second].varied) + ") and " +
-                        std::to_string(i + 1) + " (" + describe(study.points[i].varied) +
+                        describe(study.points[it->second]) + ") and " + std::to_string(i + 1) +
+                        " (" + describe(study.points[i]) +
                         ") are the same point; remove the repeated value from the sweep (use "
                         "repetitions: N to repeat points)");
     }
