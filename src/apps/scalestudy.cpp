@@ -18,6 +18,7 @@
 #include "launch/study_runner.hpp"
 #include "launch/study_status.hpp"
 #include "report/report.hpp"
+#include "report/result_comparison.hpp"
 #include "study/study.hpp"
 
 namespace {
@@ -126,7 +127,8 @@ int main(int argc, char** argv) {
       "  scalestudy report results/quickstart/       # statistics, rates, scaling\n"
       "  scalestudy jobs   STUDY --scheduler slurm   # batch scripts, one per allocation\n"
       "  scalestudy submit STUDY --scheduler slurm   # write and submit them\n"
-      "  scalestudy status results/<study>/          # each point: queued, running, done..."};
+      "  scalestudy status results/<study>/          # each point: queued, running, done...\n"
+      "  scalestudy compare results/a/ results/b/    # what changed, significantly"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(core::build_info().version));
 
@@ -193,6 +195,24 @@ int main(int argc, char** argv) {
                   "swept parameter to compare side by side, e.g. backend (default: the study's "
                   "report.compare)");
 
+  std::string base;
+  double threshold_percent = 5;
+  report::CompareOptions compare_options;
+  auto* compare = app.add_subcommand(
+      "compare",
+      "Match two result sets point by point and test every operation's change (exit status 1 "
+      "when one changed significantly beyond the threshold)");
+  compare->add_option("base", base, "results/<study>/ or a point file: before")->required();
+  compare->add_option("new", target, "results/<study>/ or a point file: after")->required();
+  compare
+      ->add_option("--threshold", threshold_percent,
+                   "percent change of the p50 below which nothing counts as changed (default 5)")
+      ->check(CLI::Range(0.0, 1000.0));
+  compare->add_option("--format", format, "table, csv, json or markdown")
+      ->check(CLI::IsMember({"table", "csv", "json", "markdown"}));
+  compare->add_flag("--include-warmup", compare_options.samples.include_warmup,
+                    "keep warm-up samples");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -206,6 +226,12 @@ int main(int argc, char** argv) {
         std::cerr << "report written to " << output << "\n";
       }
       return 0;
+    }
+    if (*compare) {
+      compare_options.threshold = threshold_percent / 100;
+      const auto comparison = report::compare_result_sets(base, target, compare_options);
+      std::cout << report::format_set_comparison(comparison, format);
+      return comparison.changed() ? 1 : 0;
     }
     if (*status) {
       launch::print_status(target, format, std::cout);
@@ -273,6 +299,6 @@ int main(int argc, char** argv) {
     return 3;
   } catch (const std::exception& error) {
     std::cerr << "scalestudy: " << error.what() << "\n";
-    return 1;
+    return *compare ? 2 : 1;  // compare's 1 means "changed"
   }
 }

@@ -1,5 +1,6 @@
 // Building and rendering reports.
 #include "report/report.hpp"
+#include "report/result_set.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,8 +19,6 @@ using namespace detail;  // the table and number formatting
 
 namespace {
 
-namespace fs = std::filesystem;
-
 const core::ParamValue* parameter(const results::PointData& point, const std::string& name) {
   return point.parameter(name);
 }
@@ -28,25 +27,6 @@ std::int64_t integer_parameter(const results::PointData& point, const std::strin
   const auto* value = parameter(point, name);
   if (value == nullptr || !std::holds_alternative<std::int64_t>(*value)) return 0;
   return std::get<std::int64_t>(*value);
-}
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(text);
-  while (std::getline(in, item, separator)) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-std::string text_attribute(const std::vector<results::Attribute>& list, const std::string& name) {
-  for (const auto& attribute : list) {
-    if (attribute.name == name && std::holds_alternative<std::string>(attribute.value)) {
-      return std::get<std::string>(attribute.value);
-    }
-  }
-  return "";
 }
 
 double median(std::vector<double> values) {
@@ -132,14 +112,27 @@ double point_time(const results::PointData& point, const ReportOptions& options)
   return slowest;
 }
 
+std::vector<double> kept_samples(const results::OperationSamples& op,
+                                 const ReportOptions& options) {
+  std::vector<double> kept;
+  kept.reserve(op.rows * op.samples);
+  for (std::size_t r = 0; r < op.rows; ++r) {
+    for (std::size_t s = 0; s < op.samples; ++s) {
+      if (!options.include_warmup && op.warmup[s]) continue;
+      if (op.failed_at(r, s) && !options.include_failed) continue;
+      const double seconds = op.at(r, s);
+      if (!std::isnan(seconds)) kept.push_back(seconds);
+    }
+  }
+  return kept;
+}
+
 OperationRow summarize_operation(const results::OperationSamples& op,
                                  const ReportOptions& options) {
   OperationRow row;
   row.operation = op.name;
   row.bytes = op.bytes;
   row.clients = op.rows;
-  std::vector<double> merged;
-  merged.reserve(op.rows * op.samples);
   for (std::size_t r = 0; r < op.rows; ++r) {
     double busy = 0;
     std::size_t count = 0;
@@ -150,7 +143,6 @@ OperationRow summarize_operation(const results::OperationSamples& op,
       if (failed && !options.include_failed) continue;
       const double seconds = op.at(r, s);
       if (std::isnan(seconds)) continue;
-      merged.push_back(seconds);
       busy += seconds;
       ++count;
     }
@@ -158,53 +150,26 @@ OperationRow summarize_operation(const results::OperationSamples& op,
   }
   // One sample per client (client_init, loop_time) is a duration, not a repeated operation.
   if (op.samples <= 1) row.ops_per_s = std::nan("");
-  row.stats = summarize(std::move(merged));
+  row.stats = summarize(kept_samples(op, options));
   row.bytes_per_s = row.bytes > 0 ? row.ops_per_s * static_cast<double>(row.bytes) : std::nan("");
   return row;
 }
 
 Report build_report(const std::string& dir_or_file, const ReportOptions& options) {
   Report report;
-  std::vector<results::PointData> points;
-  std::vector<std::string> ids;
-  std::vector<std::string> varied;
-  std::vector<double> durations;  // the jobs' wall times, from the index
-  std::vector<std::string> swept;
-  std::vector<std::string> divided;
-  std::string compare;
-  if (fs::is_directory(dir_or_file)) {
-    const std::string index_path = dir_or_file + "/index.h5";
-    if (!fs::exists(index_path)) {
-      throw ResultsError(dir_or_file +
-                         " has no index.h5: give a study results directory "
-                         "(results/<study>/) or a point file");
-    }
-    const results::StudyIndex index = results::read_study_index(index_path);
-    report.title = "study " + text_attribute(index.attributes, "study_name");
-    report.scaling_mode = text_attribute(index.attributes, "scaling_mode");
-    if (report.scaling_mode.empty()) report.scaling_mode = "none";
-    swept = split(text_attribute(index.attributes, "swept_keys"), ',');
-    compare = options.compare.empty() ? text_attribute(index.attributes, "report_compare")
-                                      : options.compare;
-    divided = split(text_attribute(index.attributes, "scaling_divide"), ',');
-    for (const auto& status : index.points) {
-      if (status.status != "completed") {
-        report.not_completed.push_back(status);
-        continue;
-      }
-      points.push_back(results::read_point_file(dir_or_file + "/" + status.file));
-      ids.push_back(status.id);
-      varied.push_back(status.varied);
-      durations.push_back(status.duration_s);
-    }
-    report.title += ": " + std::to_string(index.points.size()) + " points, " +
-                    std::to_string(points.size()) + " completed";
-  } else {
-    points.push_back(results::read_point_file(dir_or_file));
-    ids.push_back(fs::path(dir_or_file).parent_path().filename().string());
-    varied.push_back("");
-    report.title = "point " + dir_or_file;
-  }
+  ResultSet set = read_result_set(dir_or_file);
+  report.title = set.title;
+  report.scaling_mode = set.attributes.empty() ? "none" : set.attribute("scaling_mode");
+  if (report.scaling_mode.empty()) report.scaling_mode = "none";
+  report.not_completed = std::move(set.not_completed);
+  const std::vector<std::string> swept = set.list_attribute("swept_keys");
+  const std::vector<std::string> divided = set.list_attribute("scaling_divide");
+  const std::string compare =
+      options.compare.empty() ? set.attribute("report_compare") : options.compare;
+  const auto& points = set.points;
+  const auto& ids = set.ids;
+  const auto& varied = set.varied;
+  const auto& durations = set.durations;
   for (std::size_t i = 0; i < points.size(); ++i) {
     for (const auto& op : points[i].operations) {
       OperationRow row = summarize_operation(op, options);

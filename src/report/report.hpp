@@ -70,6 +70,10 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
 /// when the point has no such operation.
 double point_time(const results::PointData& point, const ReportOptions& options);
 
+/// The samples of `op` the report counts, every client's merged: warm-up and failed ones left
+/// out unless `options` keep them, NaN never.
+std::vector<double> kept_samples(const results::OperationSamples& op, const ReportOptions& options);
+
 /// Statistics of one operation of one point, as the report computes them.
 OperationRow summarize_operation(const results::OperationSamples& op, const ReportOptions& options);
 
