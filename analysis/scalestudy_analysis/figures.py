@@ -632,7 +632,7 @@ def _param_text(fit: Fit) -> str:
         low, high = fit.ci[name]
         interval = f" [{low:.3g}, {high:.3g}]" if np.isfinite(low) else ""
         parts.append(f"{symbols[name]} = {value:.3g}{interval}")
-    return ", ".join(parts) + (" (exact fit)" if fit.dof <= 0 else "")
+    return ", ".join(parts)
 
 
 def karp_flatt_figure(table: pd.DataFrame) -> Figure:

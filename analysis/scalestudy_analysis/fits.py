@@ -25,11 +25,11 @@ Conventions (see analysis/README.md for the derivations):
 - Karp-Flatt: ``e(n) = (1/S - 1/n) / (1 - 1/n)`` from median times, S the mode's speed-up
   (strong T1/Tp, weak n T1/Tp); its interval is a percentile bootstrap (2000 resamples of the
   repetitions of both the point and the reference, seed 0): none with a single repetition.
-- A law is refused, with the reason, when the group has fewer distinct client counts than the
-  law has parameters (Amdahl 2, Gustafson 2, USL 3), when the study's mode is not the law's
-  (Amdahl needs strong scaling, Gustafson weak), or when the fit does not converge. With as
-  many observations as parameters the fit is exact, its intervals are NaN and it is not
-  extrapolated (said in notes).
+- A law is refused, with the reason, when the group has no more observations than the law
+  has parameters ("not enough points to fit": a curve through every point says nothing about
+  the law, its residuals and intervals are undefined), when it has fewer distinct client
+  counts than parameters (Amdahl 2, Gustafson 2, USL 3), when the study's mode is not the
+  law's (Amdahl needs strong scaling, Gustafson weak), or when the fit does not converge.
 """
 
 from __future__ import annotations
@@ -178,8 +178,9 @@ def fit_law(name: str, observations: pd.DataFrame, *, at_clients: float | None =
             level: float = DEFAULT_LEVEL, group: str | None = None) -> Fit:
     """Fits law `name` (``amdahl``, ``gustafson`` or ``usl``) to the observations of one group
     (columns clients, time_s, and work for the USL). Refuses with a reason when the group has
-    fewer distinct client counts than the law has parameters. `at_clients` adds the law's
-    extrapolated value (and interval) at that client count."""
+    no more observations than the law has parameters ("not enough points to fit") or fewer
+    distinct client counts. `at_clients` adds the law's extrapolated value (and interval) at
+    that client count."""
     law = LAWS[name]
     group = group if group is not None else str(observations.get("group", pd.Series(["all"]))
                                                 .iloc[0] if len(observations) else "all")
@@ -191,6 +192,14 @@ def fit_law(name: str, observations: pd.DataFrame, *, at_clients: float | None =
     n = obs["clients"].to_numpy(float) / p1
     k = len(law.parameters)
     distinct = np.unique(n).size
+    if len(obs) <= k:
+        seen = obs["clients"].value_counts().sort_index()
+        counts = ", ".join(f"{int(c)}" + (f" x{int(m)}" if m > 1 else "")
+                           for c, m in seen.items())
+        return _refuse(name, group, f"not enough points to fit: {name} has {k} parameters and "
+                       f"this group has {len(obs)} observation{'s' if len(obs) > 1 else ''} "
+                       f"(client counts {counts}); a fit needs more observations than "
+                       "parameters (more client counts or repetitions)", p1)
     if distinct < k:
         return _refuse(name, group, f"{name} has {k} parameters and needs at least {k} distinct "
                        f"client counts; this group has {distinct} "
@@ -208,17 +217,14 @@ def fit_law(name: str, observations: pd.DataFrame, *, at_clients: float | None =
     fitted = law.model(n, *params)
     if not np.all(np.isfinite(fitted)):
         return _refuse(name, group, "the fitted law is not finite at the measured counts", p1)
-    dof = len(y) - k
+    dof = len(y) - k   # > 0: refused above otherwise
     notes = []
     cov = np.asarray(cov, dtype=float)
-    stderr = np.sqrt(np.diag(cov)) if dof > 0 else np.full(k, np.nan)
-    if dof <= 0:
-        notes.append("as many observations as parameters: exact fit, no interval")
-        cov = None
-    elif not np.all(np.isfinite(stderr)):
+    stderr = np.sqrt(np.diag(cov))
+    if not np.all(np.isfinite(stderr)):
         notes.append("the covariance could not be estimated: no interval")
         cov = None
-    t = scipy_stats.t.ppf(0.5 + level / 2, dof) if dof > 0 else math.nan
+    t = scipy_stats.t.ppf(0.5 + level / 2, dof)
     frame = pd.DataFrame({"point_id": obs["point_id"].to_numpy() if "point_id" in obs else "",
                           "clients": obs["clients"].to_numpy(int), "n": n, "observed": y,
                           "fitted": fitted})
@@ -233,13 +239,7 @@ def fit_law(name: str, observations: pd.DataFrame, *, at_clients: float | None =
     notes.extend(_interpretation(fit))
     if at_clients:
         fit.extrapolation = extrapolate(fit, at_clients)
-        if dof <= 0:
-            # A curve through every point says nothing about where it goes next.
-            notes.append(f"exact fit: no extrapolation to {at_clients:g} clients (it needs more "
-                         "client counts or repetitions than the law has parameters)")
-            fit.extrapolation.update(value=math.nan, low=math.nan, high=math.nan,
-                                     speedup=math.nan)
-        elif not (math.isfinite(fit.extrapolation["value"]) and fit.extrapolation["value"] > 0):
+        if not (math.isfinite(fit.extrapolation["value"]) and fit.extrapolation["value"] > 0):
             notes.append(f"the fitted law gives no positive finite value at {at_clients:g} "
                          "clients: no extrapolation")
             fit.extrapolation.update(value=math.nan, low=math.nan, high=math.nan,
