@@ -27,7 +27,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .load import SCALING_AXIS_KEYS, display_value
+from .load import SCALING_AXIS_KEYS, display_value, join_flags
 
 #: Client operations of one iteration, in the order they run (inference, then throughput).
 ITERATION_OPERATIONS = ("put_tensor", "run_script", "run_model", "unpack_tensor")
@@ -39,7 +39,7 @@ DEFAULT_STRAGGLER_RATIO = 1.5
 
 SUMMARY_COLUMNS = ["point_id", "varied", "operation", "n", "mean_s", "std_s", "min_s", "p50_s",
                    "p90_s", "p99_s", "max_s", "clients", "failed", "bytes", "ops_per_s",
-                   "bytes_per_s"]
+                   "bytes_per_s", "flags"]
 
 
 def describe(values: np.ndarray) -> dict[str, float]:
@@ -78,8 +78,9 @@ def summarize(samples: pd.DataFrame, operations: pd.DataFrame,
               points: pd.DataFrame | None = None, *, include_warmup: bool = False,
               include_failed: bool = False, exclude_outliers: bool = False) -> pd.DataFrame:
     """One row per (point, operation), in the order of `operations`, with the columns of
-    `scalestudy report --format json` (SUMMARY_COLUMNS; seconds and per-second units).
-    `points` (Study.points) supplies the ``varied`` text."""
+    `scalestudy report --format json` (SUMMARY_COLUMNS; seconds and per-second units) and the
+    row's validity ``flags`` (from `operations`; "" when it has none). `points` (Study.points)
+    supplies the ``varied`` text."""
     keep = selection(samples, include_warmup=include_warmup, include_failed=include_failed,
                      exclude_outliers=exclude_outliers)
     counted = samples["failed"].to_numpy(bool)
@@ -94,7 +95,8 @@ def summarize(samples: pd.DataFrame, operations: pd.DataFrame,
     for op in operations.itertuples(index=False):
         g = groups.get((op.point_id, op.operation))
         row = {"point_id": op.point_id, "varied": varied.get(op.point_id, ""),
-               "operation": op.operation, "clients": int(op.rows), "bytes": int(op.bytes)}
+               "operation": op.operation, "clients": int(op.rows), "bytes": int(op.bytes),
+               "flags": join_flags(getattr(op, "flags", ""))}
         if g is None:
             row.update(describe(np.array([])), failed=0, ops_per_s=0.0)
         else:
