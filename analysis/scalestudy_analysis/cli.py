@@ -3,9 +3,12 @@
 - ``plots``   every figure (PNG + PDF) into STUDY_DIR/figures/
 - ``fit``     the scaling-law fits: printed, figures/fits.csv, figures/karp_flatt.csv, fit figures
 - ``summary`` the statistics table (as `scalestudy report`), printed; every table as CSV in
-              figures/ (summary, scaling, fits, karp_flatt, stragglers, outliers, failed points)
+              figures/ (summary, intervals, scaling, fits, karp_flatt, stragglers, outliers,
+              failed points)
 - ``html``    figures, tables and one self-contained STUDY_DIR/report.html
 - ``all``     the same as html, listing everything written (what scripts/analyze runs)
+
+The validity problems are printed first (on stderr when stdout is CSV or JSON).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import fits, outliers, stats  # noqa: E402
@@ -63,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--at-nodes", type=float, help="node count to extrapolate the fits to "
                         "(default twice the largest client_nodes)")
     common.add_argument("--level", type=float, default=fits.DEFAULT_LEVEL,
-                        help="confidence level of the fits' intervals (default %(default)s)")
+                        help="confidence level of the intervals (default %(default)s)")
+    common.add_argument("--include-flagged", action="store_true",
+                        help="keep points with validity flags (oversubscribed, unstable, "
+                        "baseline_slower) in scaling tables, efficiencies and fits; they are "
+                        "left out by default, and drawn hollow in the figures either way")
     parser = argparse.ArgumentParser(
         prog="python3 -m scalestudy_analysis",
         description="Figures, scaling fits, tables and an HTML report from scalestudy results.")
@@ -87,26 +95,55 @@ def _options(args: argparse.Namespace) -> Options:
                    include_failed=args.include_failed, exclude_outliers=args.exclude_outliers,
                    outlier_method=args.outlier_method, outlier_threshold=args.outlier_threshold,
                    straggler_ratio=args.straggler_ratio, time_op=args.time_op, mode=args.mode,
-                   at_nodes=args.at_nodes, level=args.level)
+                   at_nodes=args.at_nodes, level=args.level,
+                   include_flagged=args.include_flagged)
 
 
 def _json_number(value: float) -> float | None:
+    if isinstance(value, np.generic):
+        value = value.item()
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) \
         else value
 
 
 def summary_json(analysis: Analysis) -> str:
-    """The statistics in `scalestudy report --format json`'s layout (seconds; NaN as null)."""
+    """The statistics in `scalestudy report --format json`'s layout (seconds; NaN and infinite
+    bounds as null), with besides: each row's ``flags``, the ``problems`` lines, the scaling
+    cells left out (``scaling_left_out``) and the time intervals of the scaling rows."""
     def records(frame, columns):
         return [{c: _json_number(r[c]) for c in columns} for r in frame.to_dict("records")]
+    def scaling(frame):
+        rows = records(frame, ["group", "point_id", "varied", "clients", "time_s", "speedup",
+                               "efficiency", "repetitions", "flags", "time_low_s",
+                               "time_high_s"])
+        for row, r in zip(rows, frame.to_dict("records")):
+            for name in ("speedup", "efficiency"):
+                row[f"{name}_ci"] = [_json_number(r[f"{name}_low"]),
+                                     _json_number(r[f"{name}_high"])]
+        return rows
+
+    repeated = analysis.intervals[analysis.intervals["repetitions"] > 1]
+    repetitions = []
+    for r in repeated.to_dict("records"):
+        row = {"point": r["point"], "operation": r["operation"],
+               "repetitions": r["repetitions"]}
+        for name, low, high in (("p50_s", "p50_low_s", "p50_high_s"),
+                                ("mean_s", "mean_low_s", "mean_high_s"),
+                                ("ops_per_s", "ops_per_s_low", "ops_per_s_high")):
+            row[name] = _json_number(r[name])
+            row[f"{name}_ci"] = [_json_number(r[low]), _json_number(r[high])]
+        row["flags"] = r["flags"]
+        repetitions.append(row)
     failed = analysis.failed.rename(columns={"id": "point_id"})
     return json.dumps({
         "title": f"study {analysis.study.name}",
         "scaling_mode": analysis.mode,
+        "problems": analysis.problems,
+        "include_flagged": analysis.options.include_flagged,
         "operations": records(analysis.summary, stats.SUMMARY_COLUMNS),
-        "scaling": records(analysis.scaling, ["group", "point_id", "varied", "clients",
-                                              "time_s", "speedup", "efficiency"])
-        if len(analysis.scaling) else [],
+        "scaling": scaling(analysis.scaling) if len(analysis.scaling) else [],
+        "scaling_left_out": scaling(analysis.left_out) if len(analysis.left_out) else [],
+        "repetitions": repetitions,
         "not_completed": records(failed, ["point_id", "varied", "status", "exit_status",
                                           "reason", "log_tail"]),
     }, indent=1, default=lambda v: v.item() if hasattr(v, "item") else str(v))
@@ -124,7 +161,9 @@ def summary_text(analysis: Analysis) -> str:
         table[f"{column} [us]"] = (frame[f"{column}_s"] * 1e6).map("{:.2f}".format)
     table["ops/s"] = frame["ops_per_s"].map(lambda v: format_rate(v, "op/s"))
     table["bandwidth"] = frame["bytes_per_s"].map(lambda v: format_rate(v, "B/s"))
-    left = {c: max(len(c), int(table[c].str.len().max() or 0)) for c in ("point", "operation")}
+    table["flags"] = frame["flags"].fillna("")
+    left = {c: max(len(c), int(table[c].str.len().max() or 0))
+            for c in ("point", "operation", "flags")}
     formatters = {c: (lambda w: lambda v: f"{v:<{w}}")(w) for c, w in left.items()}
     return table.to_string(index=False, formatters=formatters, justify="left")
 
@@ -157,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or study.path / "figures"
     for note in analysis.notes:
         print(f"note: {note}", file=sys.stderr)
+    machine = args.command == "summary" and args.format in ("json", "csv")
+    for line in analysis.problems:
+        print(f"flagged: {line}", file=sys.stderr if machine else sys.stdout, flush=True)
     if args.command == "summary":
         write_tables(analysis, out)
         if args.format == "json":

@@ -65,6 +65,13 @@ def report_json(study_dir: Path, *flags: str) -> dict:
     return json.loads(done.stdout)
 
 
+def report_include_flagged() -> tuple[str, ...]:
+    """The `scalestudy report` flag that keeps flagged points in its scaling table, when the
+    build has it; a report without it (built before validity flags) keeps every point."""
+    done = scalestudy("report", "--help")
+    return ("--include-flagged",) if "--include-flagged" in done.stdout else ()
+
+
 @pytest.fixture(scope="session")
 def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real study: 12 points (10 completed, 2 failed), run with `scalestudy run`."""

@@ -4,6 +4,7 @@ figure and no console error, and the notebooks executed headless."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -20,7 +21,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import chromium  # noqa: E402
-from conftest import ANALYSIS_DIR, PYTHON, SOURCE_DIR, environment, report_json  # noqa: E402
+from conftest import (ANALYSIS_DIR, PYTHON, SOURCE_DIR, environment,  # noqa: E402
+                      report_include_flagged, report_json)
 from scalestudy_analysis import figures, load_study, pipeline  # noqa: E402
 
 OPERATIONS = ("put_tensor", "unpack_tensor", "raw_put_tensor", "raw_unpack_tensor")
@@ -36,13 +38,20 @@ def cli(*args: object) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def analyzed(study_dir):
-    """`scripts/analyze STUDY_DIR --at-nodes 6`: figures, tables and report.html."""
+def analyzed_run(study_dir):
+    """`scripts/analyze STUDY_DIR --at-nodes 6 --include-flagged`: figures, tables and
+    report.html of every point, whatever this machine's cores flagged (the default, which
+    leaves flagged points out, is tested on explicit flags: test_flags.py and below)."""
     done = subprocess.run([str(SOURCE_DIR / "scripts" / "analyze"), str(study_dir),
-                           "--at-nodes", "6"], capture_output=True, text=True, timeout=600,
-                          env=environment(), check=False)
+                           "--at-nodes", "6", "--include-flagged"], capture_output=True,
+                          text=True, timeout=600, env=environment(), check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return done
+
+
+@pytest.fixture(scope="module")
+def analyzed(analyzed_run):
+    return analyzed_run.stdout
 
 
 def assert_not_blank_png(path: Path, min_bytes: int = 20_000) -> None:
@@ -87,16 +96,21 @@ def test_tables_record_fits_refusals_and_failed_points(analyzed, study_dir):
 
 
 def test_summary_json_equals_scalestudy_report(study_dir):
-    done = cli("summary", study_dir, "--format", "json")
+    done = cli("summary", study_dir, "--format", "json", "--include-flagged")
     assert done.returncode == 0, done.stderr
-    ours, theirs = json.loads(done.stdout), report_json(study_dir)
+    ours, theirs = json.loads(done.stdout), report_json(study_dir, *report_include_flagged())
     assert ours["scaling_mode"] == theirs["scaling_mode"] == "strong"
-    for key in ("operations", "scaling"):
+    sections = ["operations", "scaling"] + (["repetitions"] if "repetitions" in theirs else [])
+    for key in sections:
         assert len(ours[key]) == len(theirs[key])
         for mine, ref in zip(ours[key], theirs[key]):
             assert mine.keys() >= ref.keys()
             for field, value in ref.items():
-                if isinstance(value, float) and value != 0:
+                if isinstance(value, list):   # an interval: the report's t is a 4-decimal table
+                    for a, b in zip(mine[field], value):
+                        assert (a is None and b is None) or math.isclose(
+                            a, b, rel_tol=1e-4, abs_tol=1e-300), (key, field, mine[field], value)
+                elif isinstance(value, float) and value != 0:
                     assert math.isclose(mine[field], value, rel_tol=1e-12), (key, field)
                 else:
                     assert mine[field] == value, (key, field)
@@ -183,6 +197,33 @@ def test_report_html_renders_every_figure_in_headless_chromium(analyzed, study_d
     assert_not_blank_png(shot, min_bytes=50_000)
 
 
+def test_report_html_opens_with_the_problems_and_leaves_flagged_points_out(flagged_dir,
+                                                                           tmp_path):
+    done = cli("html", flagged_dir, "--out", tmp_path, "--output", tmp_path / "report.html")
+    assert done.returncode == 0, done.stderr
+    analysis = pipeline.analyze(load_study(flagged_dir))
+    assert [f"flagged: {line}" for line in analysis.problems] == \
+        [line for line in done.stdout.splitlines() if line.startswith("flagged: ")]
+    text = (tmp_path / "report.html").read_text()
+    body = text[text.index("<h1>"):]
+    problems = body[body.index('<div class="problems">'):body.index("</div>")]
+    assert body.index('<div class="problems">') < body.index('<table class="meta">')
+    assert [html.unescape(p) for p in re.findall(r'<p class="bad">(.*?)</p>', problems)] == \
+        analysis.problems
+    assert "2 of 10 points are unstable" in problems
+    assert "flagged points</th><td>left out of scaling tables" in text
+    # The summary table has a flags column; scaling lists what it left out.
+    assert '<th class="l">flags</th>' in text and "oversubscribed" in text
+    scaling = text[text.index('<h2 id="scaling">'):text.index('<h2 id="fits">')]
+    assert "flagged client count(s) are left out of this table" in scaling
+    assert "exact fit" not in text and "not enough points to fit: usl has 3 parameters" in text
+    assert "95% intervals across repetitions" in text
+    left = pd.read_csv(tmp_path / "scaling_left_out.csv")
+    kept = pd.read_csv(tmp_path / "scaling.csv")
+    assert set(left["clients"]) == {2, 3} and set(kept["clients"]) == {1, 2}
+    assert kept["flags"].isna().all() and left["flags"].notna().all()
+
+
 def _execute(notebook: str, study: Path, out: Path) -> dict:
     env = environment(SCALESTUDY_STUDY_DIR=str(study), PYDEVD_DISABLE_FILE_VALIDATION="1")
     env.pop("MPLBACKEND", None)   # the kernel's inline backend shows the figures
@@ -208,7 +249,13 @@ def test_throughput_notebook_executes_and_shows_its_figures(study_dir, tmp_path)
     text, images = _outputs(_execute("throughput_walkthrough.ipynb", study_dir,
                                      tmp_path / "throughput.ipynb"))
     assert "study analysis: 12 points, 10 completed, scaling strong" in text
-    assert images >= 8   # 2 violins, 3 scaling, 2 fits, ranks, breakdown
+    analysis = pipeline.analyze(load_study(study_dir))
+    for line in analysis.problems:
+        assert line in text
+    if not analysis.problems:
+        assert "No validity flag" in text
+    fitted = len({f.law for f in analysis.fits if f.ok})
+    assert images >= 7 + fitted   # 2 violins, 3 scaling, ranks, breakdown, the laws fitted
 
 
 def test_inference_notebook_skips_inference_cells_on_a_throughput_study(study_dir, tmp_path):

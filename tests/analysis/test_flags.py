@@ -1,21 +1,38 @@
-"""Validity flags: read from the point files (or derived, for files written before them) and
-carried by every frame."""
+"""Validity flags: read from the point files (or derived, for files written before them), carried
+by every frame, left out of scaling, efficiencies and fits unless asked, said in every output
+and drawn hollow in every figure."""
 
 from __future__ import annotations
 
-import h5py
-import numpy as np
-import pandas as pd
-import pytest
+import math
 
-from conftest import FLAGGED
-from scalestudy_analysis import load_study, stats
-from scalestudy_analysis.load import derive_flags, join_flags, split_flags
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from conftest import FLAGGED  # noqa: E402
+from scalestudy_analysis import figures, load_study, pipeline, stats  # noqa: E402
+from scalestudy_analysis.load import derive_flags, join_flags, split_flags  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def flagged(flagged_dir):
     return load_study(flagged_dir)
+
+
+@pytest.fixture(scope="module")
+def excluded(flagged):
+    return pipeline.analyze(flagged)
+
+
+@pytest.fixture(scope="module")
+def included(flagged):
+    return pipeline.analyze(flagged, pipeline.Options(include_flagged=True))
 
 
 def expected_point_flags(points: pd.DataFrame) -> list[str]:
@@ -84,3 +101,229 @@ def test_flags_are_columns_of_points_operations_samples_and_summary(flagged):
         .tolist() == ops["flags"].tolist()
     summary = stats.summarize(flagged.samples, flagged.operations, flagged.points)
     assert summary["flags"].tolist() == ops["flags"].tolist()
+
+
+def test_scaling_leaves_flagged_points_out_unless_asked(flagged, excluded, included):
+    obs = excluded.observations
+    flagged_ids = set(obs.loc[obs["flags"] != "", "point_id"])
+    assert len(flagged_ids) == 4   # 3-client 1KiB x2 (16KiB failed), 2-client repetition 1 x2
+    table = excluded.scaling
+    assert (table["flags"] == "").all()
+    # The 2-client cells keep their unflagged repetition only; the 3-client cell is left out.
+    assert set(table["clients"]) == {1, 2}
+    assert set(table.loc[table["clients"] == 2, "repetitions"]) == {1}
+    left = excluded.left_out
+    assert set(left["clients"]) == {2, 3} and (left["flags"] != "").all()
+    assert set(left.loc[left["clients"] == 3, "flags"]) == {"oversubscribed"}
+    # Numbers of the cells kept are those of the table computed without the flagged points.
+    clean = obs[~obs["point_id"].isin(flagged_ids)].drop(columns=["flags"])
+    expected = stats.scaling_table(clean, "strong")
+    pd.testing.assert_frame_equal(table.drop(columns=["flags"]),
+                                  expected.drop(columns=["flags"]))
+    # A left-out cell is measured against the kept reference of its group.
+    for row in left.itertuples():
+        reference = table[(table["group"] == row.group) & (table["clients"] == 1)]
+        assert row.speedup == pytest.approx(reference["time_s"].iloc[0] / row.time_s)
+    # With include_flagged every point counts and keeps its flags.
+    assert set(included.scaling["clients"]) == {1, 2, 3} and included.left_out.empty
+    assert set(included.scaling["flags"]) == {"", "unstable", "oversubscribed"}
+
+
+def test_fits_and_karp_flatt_leave_flagged_points_out_and_say_so(excluded, included):
+    by = {(f.law, f.group): f for f in excluded.fits}
+    small = "tensor_bytes=1KiB"   # 1 client x2, 2 clients x1 kept; 3 left out
+    amdahl = by[("amdahl", small)]
+    assert amdahl.ok and len(amdahl.observations) == 3
+    assert set(amdahl.left_out["clients"]) == {2, 3}
+    assert "3 flagged points left out (oversubscribed, unstable): --include-flagged keeps them" \
+        in amdahl.notes
+    usl = by[("usl", small)]
+    assert not usl.ok and usl.reason.startswith("not enough points to fit: usl has 3 parameters "
+                                                "and this group has 3 observations")
+    assert "3 flagged points left out" in usl.reason
+    kept = {(f.law, f.group): f for f in included.fits}
+    assert kept[("usl", small)].ok and len(kept[("usl", small)].observations) == 6
+    assert set(kept[("usl", small)].observations["flags"]) == {"", "unstable", "oversubscribed"}
+    assert set(excluded.karp_flatt["clients"]) == {2}
+    assert set(included.karp_flatt["clients"]) == {2, 3}
+    assert (excluded.karp_flatt["flags"] == "").all()
+
+
+def test_problems_say_what_is_flagged_and_what_was_done(flagged, excluded, included):
+    n_rows = len(excluded.summary)
+    one_sample = int((flagged.operations["samples"] == 1).sum())
+    client_init = int((flagged.operations["operation"] == "client_init").sum())
+    assert excluded.problems[0].startswith("2 of 10 points are oversubscribed (")
+    assert excluded.problems[0].endswith("): their scaling figures are not meaningful")
+    assert excluded.problems[1] == ("2 of 10 points are unstable (their stability windows did "
+                                    "not settle): their figures had not settled when they "
+                                    "stopped")
+    assert f"{one_sample} of {n_rows} operation rows have fewer kept samples than their p99 " \
+           "needs" in excluded.problems[2]
+    assert excluded.problems[3].startswith(f"{client_init} of {n_rows} operation rows are "
+                                           "dominated by their warm-up")
+    assert excluded.problems[-1].startswith("the 4 flagged points are left out of scaling "
+                                            "tables, efficiencies and fits (--include-flagged")
+    assert included.problems[-1].startswith("the 4 flagged points are kept")
+
+
+def test_the_oversubscribed_line_names_threads_and_cpus(flagged, excluded):
+    prov = flagged.provenance.set_index("point_id")
+    ids = flagged.points.loc[flagged.points["flags"] == "oversubscribed", "id"]
+    threads = prov.loc[ids, "threads_per_host"].astype(int)
+    cpus = int(prov.loc[ids, "cpus_per_host"].astype(int).min())
+    most = f"{threads.max()} threads on {cpus} CPU{'s' if cpus > 1 else ''}"
+    assert f"({'' if threads.nunique() == 1 else 'up to '}{most})" in excluded.problems[0]
+
+
+def test_no_problem_line_without_flags(flagged_dir, tmp_path):
+    clean = load_study(flagged_dir)
+    clean.points["flags"] = ""
+    clean.operations["flags"] = ""
+    clean.samples["flags"] = ""
+    assert pipeline.analyze(clean).problems == []
+
+
+# --- intervals ---------------------------------------------------------------------------------
+
+
+def test_t_interval_and_ratio_interval():
+    from scipy import stats as scipy_stats
+    x = np.array([1.0, 1.3, 0.9, 1.1])
+    low, high = stats.t_interval(x)
+    expected = scipy_stats.t.interval(0.95, x.size - 1, loc=x.mean(), scale=scipy_stats.sem(x))
+    assert (low, high) == pytest.approx(expected, rel=1e-12)
+    assert all(math.isnan(v) for v in stats.t_interval([1.0]))
+    # T1/Tp at its least and most: the ratio of the two t-intervals.
+    a, b = np.array([2.0, 2.2, 1.9]), np.array([1.0, 2.0])
+    (la, ha), (lb, hb) = stats.t_interval(a), stats.t_interval(b)
+    assert lb < 0   # two repetitions: t = 12.7, Tp's interval reaches zero
+    assert stats.ratio_interval(a, b) == (la / hb, math.inf)
+    c = np.array([1.0, 1.1, 1.05, 0.98])
+    lc, hc = stats.t_interval(c)
+    assert stats.ratio_interval(a, c) == (la / hc, ha / lc)
+    assert all(math.isnan(v) for v in stats.ratio_interval(a, [1.0]))
+
+
+def test_repetition_intervals_are_t_intervals_of_each_repetition_numbers(study):
+    summary = stats.summarize(study.samples, study.operations, study.points)
+    intervals = stats.repetition_intervals(summary, study.points, study.parameter_names)
+    s = study.samples
+    kept = s[~s["warmup"] & ~s["failed"] & s["seconds"].notna()]
+    assert set(intervals["repetitions"]) == {2}
+    assert len(intervals) == len(summary) / 2
+    for row in intervals.itertuples():
+        ids = row.point_ids.split(",")
+        assert len(ids) == 2
+        reps = study.points.set_index("id").loc[ids]
+        assert reps["repetition"].tolist() == [0, 1]
+        p50s, means = [], []
+        for pid in ids:
+            x = kept[(kept["point_id"] == pid) & (kept["operation"] == row.operation)]["seconds"]
+            p50s.append(np.percentile(x.to_numpy(), 50))
+            means.append(np.mean(x.to_numpy()))
+        assert row.p50_s == pytest.approx(np.mean(p50s), rel=1e-12)
+        assert (row.p50_low_s, row.p50_high_s) == pytest.approx(stats.t_interval(p50s), rel=1e-12)
+        assert (row.mean_low_s, row.mean_high_s) == pytest.approx(stats.t_interval(means),
+                                                                  rel=1e-12)
+        rates = summary.set_index(["point_id", "operation"]).loc[
+            [(pid, row.operation) for pid in ids], "ops_per_s"]
+        if np.isfinite(rates).all():
+            assert (row.ops_per_s_low, row.ops_per_s_high) == pytest.approx(
+                stats.t_interval(rates), rel=1e-12)
+        else:
+            assert math.isnan(row.ops_per_s_low)
+        assert "repetition=" not in row.point
+
+
+def test_scaling_intervals_follow_the_repetitions(study):
+    obs = stats.scaling_observations(study.samples, study.points, study.swept_keys,
+                                     study.divided_keys)
+    table = stats.scaling_table(obs, "strong", include_flagged=True)
+    for row in table.itertuples():
+        cell = obs[(obs["group"] == row.group) & (obs["clients"] == row.clients)]
+        times = cell["time_s"].to_numpy()
+        assert (row.time_low_s, row.time_high_s) == pytest.approx(stats.t_interval(times))
+        assert row.time_low_s < np.mean(times) < row.time_high_s
+        rates = (cell["work"] / cell["time_s"]).to_numpy()
+        assert (row.work_per_s_low, row.work_per_s_high) == pytest.approx(
+            stats.t_interval(rates))
+        reference = obs[(obs["group"] == row.group) & (obs["clients"] == 1)]["time_s"]
+        low, high = stats.ratio_interval(reference, times)   # T1/Tp; strong: the speed-up
+        assert (row.speedup_low, row.speedup_high) == pytest.approx((low, high))
+        assert row.speedup_low <= row.speedup <= row.speedup_high
+        assert (row.efficiency_low, row.efficiency_high) == pytest.approx(
+            (low / row.clients, high / row.clients))
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def legend_texts(fig) -> str:
+    return "\n".join(t.get_text() for ax in fig.axes if ax.get_legend()
+                     for t in ax.get_legend().get_texts())
+
+
+def hollow_points(fig) -> list[tuple[float, float]]:
+    """(x, y) of every hollow grey marker (white face, FLAGGED_COLOR edge) drawn on axes."""
+    grey = matplotlib.colors.to_rgba(figures.FLAGGED_COLOR)
+    out = []
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            if (line.get_marker() not in (None, "None", "", " ")
+                    and matplotlib.colors.to_rgba(line.get_markerfacecolor()) == (1, 1, 1, 1)
+                    and matplotlib.colors.to_rgba(line.get_markeredgecolor()) == grey):
+                out += list(zip(*(np.asarray(v, dtype=float) for v in line.get_data())))
+    return out
+
+
+@pytest.mark.parametrize("mode", ["excluded", "included"])
+def test_every_figure_draws_flagged_points_hollow_with_a_legend_entry(mode, excluded, included,
+                                                                     tmp_path):
+    analysis = excluded if mode == "excluded" else included
+    how = "left out of lines, tables and fits" if mode == "excluded" else "kept (--include-flagged)"
+    written = pipeline.write_figures(analysis, tmp_path)
+    assert {"scaling_time", "efficiency", "scaling_throughput", "latency_put_tensor",
+            "breakdown", "fit_amdahl", "karp_flatt"} <= set(written)
+    table = pipeline.scaling_display(analysis)
+    flagged_cells = table[table["flags"] != ""]
+    for name, fig in [
+            ("scaling_time", figures.scaling_time(table, "strong")),
+            ("efficiency", figures.efficiency(table, "strong")),
+            ("scaling_throughput", figures.scaling_throughput(
+                table, pipeline.throughput_rates(analysis))),
+            ("latency", figures.latency_throughput(analysis.summary, analysis.observations,
+                                                   "put_tensor", analysis.options.include_flagged)),
+            ("karp_flatt", figures.karp_flatt_figure(pipeline.karp_flatt_display(analysis)))]:
+        text = legend_texts(fig)
+        assert "hollow grey: flagged point" in text, name
+        assert how in text.replace("\n", " "), name
+        hollow = {x for x, _ in hollow_points(fig)}
+        if name in ("scaling_time", "efficiency"):
+            assert hollow == set(flagged_cells["clients"].astype(float)), name
+            times = {(c, t) for c, t in zip(flagged_cells["clients"], flagged_cells["time_s"])}
+            if name == "scaling_time":
+                assert {(x, y) for x, y in hollow_points(fig)} == \
+                    {(float(c), float(t)) for c, t in times}
+        else:
+            assert hollow, name
+        plt.close(fig)
+    fig = figures.fit_figure([f for f in analysis.fits if f.law == "amdahl" and f.ok])
+    text = legend_texts(fig).replace("\n", " ")
+    assert "flagged (oversubscribed, unstable), " + (
+        "left out of the fit" if mode == "excluded" else "kept") in text
+    obs = analysis.observations
+    flagged_clients = list(obs.loc[obs["flags"] != "", "clients"].astype(float))
+    times = 1 if mode == "excluded" else 2   # kept: the residuals panel draws them too
+    assert sorted(x for x, _ in hollow_points(fig)) == sorted(flagged_clients * times)
+    plt.close(fig)
+    for name, fig in [
+            ("violin", figures.violin(analysis.samples, "put_tensor", by="tensor_bytes")),
+            ("breakdown", figures.breakdown(analysis.breakdown)),
+            ("ranks", figures.rank_distributions(analysis.rank_stragglers,
+                                                 analysis.node_stragglers,
+                                                 analysis.study.points, "put_tensor",
+                                                 pipeline.straggler_points(analysis)))]:
+        text = legend_texts(fig)
+        assert "flagged point" in text and "oversubscribed" in text, name
+        plt.close(fig)
