@@ -268,9 +268,10 @@ def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
     """SmartSim-Scaling's violin plot: the distribution of `operation`'s time per call against
     the total number of clients, one series per value of `by` (any number), one panel per
     value (or combination of values) of the `facet` parameters. Means are marked (thick tick)
-    and joined by a dotted line; extrema are the whiskers. A violin of flagged points
-    (samples' ``flags``, percentile flags aside) is hollow and grey. Time is on a log scale:
-    violins are estimated on log10 of the time, so their shapes are true on that axis."""
+    and joined by a dotted line, medians (dot) and p99 (triangle; open when from fewer than
+    100 samples) marked; extrema are the whiskers. A violin of flagged points (samples'
+    ``flags``, percentile flags aside) is hollow and grey. Time is on a log scale: violins are
+    estimated on log10 of the time, so their shapes are true on that axis."""
     keep = selection(samples, include_warmup=include_warmup, include_failed=include_failed,
                      exclude_outliers=exclude_outliers)
     data = samples[keep & (samples["operation"] == operation).to_numpy()]
@@ -284,6 +285,7 @@ def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
     width = 0.8 / len(series)
     rng = np.random.default_rng(0)
     flagged_seen: list[str] = []
+    few_seen = False
     with style():
         fig, axes = _panel_grid(len(panels), 3.3, 3.5, sharey=True)
         for ax, (title, part) in zip(axes, panels):
@@ -298,6 +300,7 @@ def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
                         continue
                     flags = join_flags(*pd.unique(point_flags(cell)))
                     flagged_seen.append(flags)
+                    few_seen |= seconds.size < P99_SAMPLES
                     position = x + (i - (len(series) - 1) / 2) * width
                     _one_violin(ax, seconds, position, width, colors[value], rng,
                                 flagged=bool(flags))
@@ -316,6 +319,14 @@ def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
         handles = [Patch(facecolor=colors[v], edgecolor=colors[v], alpha=0.45,
                          label=_label(by, v) if by else operation) for v in series]
         handles.append(Line2D([], [], color="0.3", linestyle=":", label="mean"))
+        handles.append(Line2D([], [], color="0.3", marker="o", markersize=4, linestyle="none",
+                              markeredgecolor="white", label="median"))
+        handles.append(Line2D([], [], color="0.3", marker="^", markersize=5, linestyle="none",
+                              label="p99"))
+        if few_seen:
+            handles.append(Line2D([], [], color="0.3", marker="^", markersize=5,
+                                  linestyle="none", markerfacecolor="white",
+                                  label=f"p99 from < {P99_SAMPLES} samples"))
         flagged = join_flags(*flagged_seen)
         if flagged:
             handles.append(Patch(facecolor="none", edgecolor=FLAGGED_COLOR, linestyle="--",
@@ -355,7 +366,7 @@ def _panel_grid(count: int, width: float, height: float, sharey: bool = False,
 def _one_violin(ax: plt.Axes, seconds: np.ndarray, position: float, width: float, color: str,
                 rng: np.random.Generator, flagged: bool = False) -> None:
     """One violin of `seconds` (> 0) on the log10 axis: body, whiskers at the extrema, mean
-    (thick tick)."""
+    (thick tick), median (dot), p99 (triangle, open from fewer than P99_SAMPLES samples)."""
     values = np.log10(seconds)
     finite = np.isfinite(values)
     values, seconds = values[finite], seconds[finite]
@@ -376,11 +387,17 @@ def _one_violin(ax: plt.Axes, seconds: np.ndarray, position: float, width: float
                 poly.set_alpha(0.3)
     low, high = float(values.min()), float(values.max())
     mean = math.log10(float(np.mean(seconds)))
+    median, p99 = (math.log10(float(v)) for v in np.percentile(seconds, [50, 99]))
     cap = width * 0.25
     line = FLAGGED_COLOR if flagged else color
     ax.vlines(position, low, high, color=line, linewidth=0.8)
     ax.hlines([low, high], position - cap, position + cap, color=line, linewidth=0.8)
     ax.hlines(mean, position - cap * 1.6, position + cap * 1.6, color=color, linewidth=1.8)
+    ax.plot([position], [median], marker="o", markersize=4, color=color,
+            markeredgecolor="white", markeredgewidth=0.6, zorder=4)
+    few = seconds.size < P99_SAMPLES
+    ax.plot([position], [p99], marker="^", markersize=5, color=color, zorder=4,
+            markerfacecolor="white" if few else color)
 
 
 # --- scaling -------------------------------------------------------------------------------

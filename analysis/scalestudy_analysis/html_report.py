@@ -24,8 +24,8 @@ from .pipeline import Analysis
 CAPTIONS = {
     "violin_": "Distribution of the time per call against the number of clients, one series per "
                "value of {by}, SmartSim-Scaling style (log scale; thick tick: mean, joined by "
-               "the dotted line; whiskers: min and max; hollow grey violins: flagged "
-               "points).",
+               "the dotted line; dot: median; triangle: p99, open when from fewer than 100 "
+               "samples; whiskers: min and max; hollow grey violins: flagged points).",
     "scaling_time": "Time of the slowest client (median over repetitions; bars: 95% interval "
                     "over repetitions) against client ranks, log-log, with the ideal (dashed) of "
                     "each group; flagged points hollow and grey.",

@@ -10,6 +10,7 @@ import h5py
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.collections  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -327,3 +328,32 @@ def test_every_figure_draws_flagged_points_hollow_with_a_legend_entry(mode, excl
         text = legend_texts(fig)
         assert "flagged point" in text and "oversubscribed" in text, name
         plt.close(fig)
+
+
+def test_violins_mark_median_and_p99_open_below_100_samples():
+    rng = np.random.default_rng(3)
+    rows = []
+    for clients, n in ((1, 150), (2, 40)):
+        for i, x in enumerate(rng.lognormal(np.log(1e-5), 0.4, n)):
+            rows.append({"operation": "op", "clients": clients, "seconds": x, "warmup": False,
+                         "failed": False, "point_id": f"p{clients}",
+                         "flags": "unstable" if clients == 2 else "few_samples"})
+    frame = pd.DataFrame(rows)
+    fig = figures.violin(frame, "op")
+    ax = fig.axes[0]
+    medians = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    p99s = [line for line in ax.get_lines() if line.get_marker() == "^"]
+    for clients, line_median, line_p99 in zip((1, 2), medians, p99s):
+        x = frame.loc[frame["clients"] == clients, "seconds"].to_numpy()
+        assert line_median.get_ydata()[0] == pytest.approx(np.log10(np.median(x)))
+        assert line_p99.get_ydata()[0] == pytest.approx(np.log10(np.percentile(x, 99)))
+        opened = matplotlib.colors.to_rgba(line_p99.get_markerfacecolor()) == (1, 1, 1, 1)
+        assert opened == (x.size < 100)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:5] == ["op", "mean", "median", "p99", "p99 from < 100 samples"]
+    # few_samples alone does not make the violin hollow; unstable does.
+    assert labels[5] == "hollow grey: flagged points\n(unstable)"
+    bodies = [c for c in ax.collections if isinstance(c, matplotlib.collections.PolyCollection)]
+    hollow = [len(b.get_facecolor()) == 0 or b.get_facecolor()[0][3] == 0 for b in bodies]
+    assert hollow == [False, True]
+    plt.close(fig)
