@@ -1,4 +1,5 @@
-"""Command line: ``python3 -m scalestudy_analysis plots|fit|summary|html|all STUDY_DIR``.
+"""Command line: ``python3 -m scalestudy_analysis plots|fit|summary|html|all STUDY_DIR`` and
+``python3 -m scalestudy_analysis compare BASE_DIR NEW_DIR``.
 
 - ``plots``   every figure (PNG + PDF) into STUDY_DIR/figures/
 - ``fit``     the scaling-law fits: printed, figures/fits.csv, figures/karp_flatt.csv, fit figures
@@ -7,6 +8,9 @@
               failed points)
 - ``html``    figures, tables and one self-contained STUDY_DIR/report.html
 - ``all``     the same as html, listing everything written (what scripts/analyze runs)
+- ``compare`` two result sets point by point (as `scalestudy compare`): the table, CSV or JSON,
+              and the figure compare.png/.pdf; exit status 1 when an operation regressed or
+              improved beyond the threshold
 
 The validity problems are printed first (on stderr when stdout is CSV or JSON).
 """
@@ -22,15 +26,21 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.pyplot  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import fits, outliers, stats  # noqa: E402
+from . import compare as comparison  # noqa: E402
+from . import figures, fits, outliers, stats  # noqa: E402
 from .figures import format_rate  # noqa: E402
 from .html_report import write_report  # noqa: E402
 from .load import load_study  # noqa: E402
 from .pipeline import Analysis, Options, analyze, write_figures, write_tables  # noqa: E402
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,7 +97,30 @@ def _parser() -> argparse.ArgumentParser:
             else "plots + fit + summary tables + html, listing what was written"))
         html.add_argument("--output", type=Path, help="report path (default "
                           "STUDY_DIR/report.html)")
+    compare = commands.add_parser(
+        "compare", help="compare two result sets point by point (as scalestudy compare)",
+        description="Matches the points of two result sets on their parameters (repetitions "
+        "pooled) and tests every operation's change: p50 and mean change with 95%% bootstrap "
+        "intervals, Mann-Whitney U p-value, verdict. Exit status 1 when an operation regressed "
+        "or improved beyond the threshold, 0 otherwise, 2 on an error.")
+    compare.add_argument("base", type=Path, help="results/<study>/ or a point file: before")
+    compare.add_argument("new", type=Path, help="results/<study>/ or a point file: after")
+    compare.add_argument("--threshold", type=_percent, default=5.0,
+                         help="percent change of the p50 below which nothing counts as changed "
+                         "(default 5; '5%%' works too)")
+    compare.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    compare.add_argument("--out", type=Path, help="where compare.png/.pdf go (default "
+                         "NEW/figures, or the point file's directory)")
+    compare.add_argument("--include-warmup", action="store_true", help="keep warm-up samples")
+    compare.add_argument("--include-failed", action="store_true", help="keep failed samples")
     return parser
+
+
+def _percent(text: str) -> float:
+    value = float(text.strip().rstrip("%"))
+    if not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"threshold {text}: a percentage from 0 to 1000")
+    return value
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -184,9 +217,97 @@ def _print_fits(analysis: Analysis) -> None:
         print(analysis.karp_flatt.to_string(index=False))
 
 
+def compare_text(frame: pd.DataFrame) -> str:
+    """The comparison as `scalestudy compare`'s table: the summary line, then per point and
+    operation the p50s, the p50 change with its interval, the mean change, p and verdict."""
+    def change(value: float, low: float = math.nan, high: float = math.nan) -> str:
+        if not math.isfinite(value):
+            return ""
+        text = f"{value * 100:+.1f}%"
+        return text + (f" [{low * 100:+.1f}, {high * 100:+.1f}]" if math.isfinite(low) else "")
+
+    a = frame.attrs
+    lines = ["compare", f"  base: {a.get('base', '')}", f"  new:  {a.get('new', '')}", "",
+             comparison.summary_line(frame), ""]
+    previous = None
+    table = []
+    for r in frame.itertuples(index=False):
+        flags = comparison.join_flags(r.base_flags, r.new_flags)
+        table.append({"point": "" if r.point == previous else r.point,
+                      "operation": r.operation, "base p50 [us]": f"{r.base_p50_s * 1e6:.2f}",
+                      "new p50 [us]": f"{r.new_p50_s * 1e6:.2f}",
+                      "p50 change [95% CI]": change(r.p50_change, r.p50_change_low,
+                                                    r.p50_change_high),
+                      "mean change": change(r.mean_change),
+                      "p (U)": "<1e-6" if r.p_value < 1e-6 else f"{r.p_value:.2g}",
+                      "verdict": r.verdict, "flags": flags.replace(",", ", ")})
+        previous = r.point
+    if table:
+        shown = pd.DataFrame(table)
+        widths = {c: max(len(c), int(shown[c].str.len().max() or 0)) for c in shown.columns}
+        formatters = {c: (lambda w: lambda v: f"{v:<{w}}")(w) for c, w in widths.items()}
+        lines.append(shown.to_string(index=False, formatters=formatters, justify="left"))
+    for label, key in (("only in base", "only_in_base"), ("only in new", "only_in_new")):
+        if a.get(key):
+            lines += ["", f"points {label} (not compared):", *(f"  {p}" for p in a[key])]
+    return "\n".join(lines)
+
+
+def compare_json(frame: pd.DataFrame) -> str:
+    """The comparison in `scalestudy compare --format json`'s layout (NaN as null), each row
+    with its base_flags and new_flags besides."""
+    a = frame.attrs
+    rows = []
+    for r in frame.to_dict("records"):
+        row = {k: _json_number(r[k]) for k in ("point", "base_id", "new_id", "operation",
+                                               "base_n", "new_n", "base_p50_s", "new_p50_s",
+                                               "base_mean_s", "new_mean_s", "p50_change")}
+        row["p50_change_ci"] = [_json_number(r["p50_change_low"]),
+                                _json_number(r["p50_change_high"])]
+        row["mean_change"] = _json_number(r["mean_change"])
+        row["mean_change_ci"] = [_json_number(r["mean_change_low"]),
+                                 _json_number(r["mean_change_high"])]
+        row.update(p_value=_json_number(r["p_value"]), verdict=r["verdict"],
+                   base_flags=r["base_flags"], new_flags=r["new_flags"])
+        rows.append(row)
+    return json.dumps({"base": a.get("base"), "new": a.get("new"),
+                       "threshold": a.get("threshold"), "alpha": a.get("alpha"),
+                       "matched": a.get("matched"), "changed": a.get("changed"),
+                       "only_in_base": a.get("only_in_base"), "only_in_new": a.get("only_in_new"),
+                       "rows": rows}, indent=1,
+                      default=lambda v: v.item() if hasattr(v, "item") else str(v))
+
+
+def _compare(args: argparse.Namespace) -> int:
+    _progress(f"comparing {args.base} (base) with {args.new} (new)")
+    frame = comparison.compare(args.base, args.new, args.threshold / 100,
+                               include_warmup=args.include_warmup,
+                               include_failed=args.include_failed)
+    if args.format == "json":
+        print(compare_json(frame))
+    elif args.format == "csv":
+        print(frame.to_csv(index=False), end="")
+    else:
+        print(compare_text(frame))
+    if len(frame):
+        out = args.out or (args.new / "figures" if args.new.is_dir() else args.new.parent)
+        fig = figures.compare_figure(frame)
+        paths = figures.save(fig, out, "compare")
+        matplotlib.pyplot.close(fig)
+        _progress(f"wrote {paths[0]} (+ .pdf)")
+    return 1 if frame.attrs.get("changed") else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Runs the CLI; returns the exit status (2 for a study that cannot be read)."""
+    """Runs the CLI; returns the exit status (2 for a study that cannot be read; for
+    ``compare``, 1 when an operation regressed or improved)."""
     args = _parser().parse_args(argv)
+    if args.command == "compare":
+        try:
+            return _compare(args)
+        except (FileNotFoundError, ValueError, OSError) as error:
+            print(f"scalestudy_analysis: error: {error}", file=sys.stderr)
+            return 2
     try:
         study = load_study(args.study)
         analysis = analyze(study, _options(args))

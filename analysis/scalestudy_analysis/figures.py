@@ -944,3 +944,74 @@ def latency_throughput(summary: pd.DataFrame, observations: pd.DataFrame,
         _legend_right(ax, handles)
         ax.set_title(f"{operation}: latency vs. throughput (labels: clients)")
     return fig
+
+
+# --- comparison of two result sets ------------------------------------------------------------
+
+VERDICT_COLORS = {"regressed": "#D55E00", "improved": "#009E73", "unchanged": "#0072B2",
+                  "noisy": "#999999"}
+
+
+def compare_figure(frame: pd.DataFrame) -> Figure:
+    """`compare.compare`'s rows, one per (point, operation), top to bottom in its order: the
+    p50's change (marker) with its 95 % bootstrap interval (bar), coloured by verdict, against
+    the ±threshold band (shaded); a row whose points are flagged on either side
+    (``base_flags``/``new_flags``, percentile flags aside) is hollow. The axis is the ratio
+    new/base on a log scale (a halving and a doubling are equally far from 0), labelled as
+    changes in percent."""
+    threshold = float(frame.attrs.get("threshold", 0.05))
+    rows = frame.reset_index(drop=True)
+    labels = [f"{point} · {op}" for point, op in zip(rows["point"], rows["operation"])]
+    flags = np.array([join_flags(without_flags(a, *PERCENTILE_FLAGS),
+                                 without_flags(b, *PERCENTILE_FLAGS))
+                      for a, b in zip(rows.get("base_flags", [""] * len(rows)),
+                                      rows.get("new_flags", [""] * len(rows)))], dtype=object)
+    y = np.arange(len(rows))[::-1]
+    ratio = {c: 1 + rows[c].to_numpy(float) for c in ("p50_change", "p50_change_low",
+                                                      "p50_change_high")}
+    with style():
+        fig, ax = plt.subplots(figsize=(9.0, 1.4 + 0.26 * max(len(rows), 3)),
+                               layout="constrained")
+        ax.axvspan(1 - threshold, 1 + threshold, color="0.9", zorder=0)
+        ax.axvline(1, color="0.4", linewidth=0.8)
+        for i, (yi, verdict, flagged) in enumerate(zip(y, rows["verdict"], flags)):
+            color = VERDICT_COLORS.get(verdict, "0.3")
+            low, high = ratio["p50_change_low"][i], ratio["p50_change_high"][i]
+            if np.isfinite(low) and np.isfinite(high) and low > 0:
+                ax.plot([low, high], [yi, yi], color=color, linewidth=1.6)
+                ax.plot([low, high], [yi, yi], linestyle="none", marker="|", markersize=7,
+                        color=color)
+            if np.isfinite(ratio["p50_change"][i]) and ratio["p50_change"][i] > 0:
+                ax.plot([ratio["p50_change"][i]], [yi], marker="o", markersize=6, color=color,
+                        markerfacecolor="white" if flagged else color, markeredgewidth=1.4)
+        ax.set_xscale("log")
+        values = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in ratio.values()]
+                                + [np.array([1 - threshold, 1 + threshold])])
+        low, high = float(values.min()) / 1.1, float(values.max()) * 1.1
+        ax.set_xlim(low, high)
+        candidates = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 1, 1.25, 2, 5, 10, 20, 50, 100]
+        ticks = sorted({t for t in candidates if low <= t <= high})
+        ax.set_xticks(ticks, [f"{(t - 1) * 100:+.3g}%" for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("p50 change, new vs. base (log of new/base; bars: 95% bootstrap interval)")
+        present = [v for v in VERDICTS_ORDER if v in set(rows["verdict"])]
+        handles = [Line2D([], [], color=VERDICT_COLORS[v], marker="o", label=v)
+                   for v in present]
+        handles.append(Patch(facecolor="0.9", label=f"±{threshold * 100:g}% threshold"))
+        flagged_text = join_flags(*flags)
+        if flagged_text:
+            handles.append(Line2D([], [], linestyle="none", marker="o", color="0.3",
+                                  markerfacecolor="white",
+                                  label=f"hollow: flagged point\n"
+                                        f"({flagged_text.replace(',', ', ')})"))
+        _legend_right(ax, handles)
+        counts = rows["verdict"].value_counts()
+        ax.set_title("compare: " + (", ".join(f"{counts[v]} {v}" for v in present)
+                                    or "no operation in common"), fontsize=11)
+    return fig
+
+
+VERDICTS_ORDER = ("regressed", "improved", "unchanged", "noisy")

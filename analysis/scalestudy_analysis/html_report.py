@@ -44,6 +44,8 @@ CAPTIONS = {
     "latency_": "Latency (p50 solid, p99 dashed) against aggregate calls per second, one line "
                 "per group through its client counts (perf_analyzer's latency-throughput curve).",
     "karp_flatt": "Karp–Flatt experimentally determined serial fraction per point.",
+    "compare": "Change of each operation's p50 against the base set, with its 95% bootstrap "
+               "interval, coloured by verdict.",
 }
 
 CSS = """

@@ -1,6 +1,7 @@
 """Fixtures for the analysis package's tests: one short real study (run once per session with
-`scalestudy run`), its `scalestudy report` JSON, a copy of it with inference data added, and a copy
-with validity flags written as the point writer writes them."""
+`scalestudy run`), its `scalestudy report` JSON, a copy of it with inference data added, a copy
+with validity flags written as the point writer writes them, and a copy whose put_tensor
+samples are 1.3 times slower."""
 
 from __future__ import annotations
 
@@ -136,4 +137,15 @@ def flagged_dir(study_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
                 if op == "client_init":
                     flags.append("warmup_dominated")
                 f["timings"][op].attrs["flags"] = ",".join(flags)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def slower_dir(study_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the study whose put_tensor samples took 1.3 times as long."""
+    copy = tmp_path_factory.mktemp("slower") / "analysis"
+    shutil.copytree(study_dir, copy, ignore=shutil.ignore_patterns("figures", "report.html"))
+    for path in sorted(copy.glob("points/*/point.h5")):
+        with h5py.File(path, "r+") as f:
+            f["timings/put_tensor"][...] = f["timings/put_tensor"][()] * 1.3
     return copy

@@ -1,6 +1,7 @@
 """`scripts/analyze` and the CLI on the real study: figures written and not blank, tables,
 the summary equal to `scalestudy report`, report.html rendered by headless Chromium with every
-figure and no console error, and the notebooks executed headless."""
+figure and no console error, the notebooks executed headless, and `compare` agreeing with
+`scalestudy compare`."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ import pytest  # noqa: E402
 
 import chromium  # noqa: E402
 from conftest import (ANALYSIS_DIR, PYTHON, SOURCE_DIR, environment,  # noqa: E402
-                      report_include_flagged, report_json)
-from scalestudy_analysis import figures, load_study, pipeline  # noqa: E402
+                      report_include_flagged, report_json, scalestudy)
+from scalestudy_analysis import compare, figures, load_study, pipeline  # noqa: E402
 
 OPERATIONS = ("put_tensor", "unpack_tensor", "raw_put_tensor", "raw_unpack_tensor")
 EXPECTED_FIGURES = {*(f"violin_{op}" for op in OPERATIONS), *(f"ranks_{op}" for op in OPERATIONS),
@@ -223,6 +224,75 @@ def test_report_html_opens_with_the_problems_and_leaves_flagged_points_out(flagg
     kept = pd.read_csv(tmp_path / "scaling.csv")
     assert set(left["clients"]) == {2, 3} and set(kept["clients"]) == {1, 2}
     assert kept["flags"].isna().all() and left["flags"].notna().all()
+
+
+def test_the_threshold_and_an_unreadable_set_are_checked(study_dir, tmp_path):
+    done = cli("compare", study_dir, tmp_path / "nope")
+    assert done.returncode == 2 and "no such study directory" in done.stderr
+    done = cli("compare", study_dir, study_dir, "--threshold", "-3")
+    assert done.returncode == 2 and "a percentage from 0 to 1000" in done.stderr
+
+
+def _relative(a: float | None, b: float | None, tolerance: float) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= tolerance * max(abs(a), abs(b), 1e-300)
+
+
+@pytest.mark.parametrize("new", ["same", "slower"])
+def test_compare_agrees_with_scalestudy_compare(study_dir, slower_dir, new, tmp_path):
+    """The same set twice, then a copy whose put_tensor samples are 1.3 times slower: every
+    verdict and p-value as `scalestudy compare --format json` (and, with the same resamples,
+    the intervals); exactly put_tensor regressed; exit status 1 only then."""
+    other = study_dir if new == "same" else slower_dir
+    theirs_run = scalestudy("compare", "--format", "json", study_dir, other)
+    assert theirs_run.returncode == (0 if new == "same" else 1), theirs_run.stderr
+    theirs = json.loads(theirs_run.stdout)
+    ours = compare.compare(study_dir, other)
+    assert ours.attrs["matched"] == theirs["matched"] == 5
+    assert ours.attrs["only_in_base"] == theirs["only_in_base"] == []
+    assert ours.attrs["changed"] == theirs["changed"] == (new == "slower")
+    assert len(ours) == len(theirs["rows"]) == 5 * 7
+    for mine, ref in zip(ours.to_dict("records"), theirs["rows"]):
+        where = (ref["point"], ref["operation"])
+        for key in ("point", "base_id", "new_id", "operation", "base_n", "new_n", "verdict"):
+            assert mine[key] == ref[key], (where, key)
+        assert _relative(mine["p_value"], ref["p_value"], 1e-6), where
+        for key in ("base_p50_s", "new_p50_s", "base_mean_s", "new_mean_s", "p50_change",
+                    "mean_change"):
+            assert _relative(mine[key], ref[key], 1e-9), (where, key)
+        for name in ("p50_change", "mean_change"):
+            interval = [mine[f"{name}_low"], mine[f"{name}_high"]]
+            for a, b in zip(interval, ref[f"{name}_ci"]):
+                assert _relative(None if math.isnan(a) else a, b, 1e-9), (where, name)
+    regressed = set(ours.loc[ours["verdict"] == "regressed", "operation"])
+    assert regressed == (set() if new == "same" else {"put_tensor"})
+    assert not (ours["verdict"] == "improved").any()
+    if new == "same":
+        assert compare.summary_line(ours).startswith(
+            "5 points matched, 35 operations: no significant change")
+    # The CLI: the same table as JSON, the figure, the exit status.
+    done = cli("compare", study_dir, other, "--format", "json", "--out", tmp_path)
+    assert done.returncode == (0 if new == "same" else 1), done.stderr
+    rows = json.loads(done.stdout)["rows"]
+    assert [r["verdict"] for r in rows] == [r["verdict"] for r in theirs["rows"]]
+    assert f"wrote {tmp_path / 'compare.png'} (+ .pdf)" in done.stderr
+    assert_not_blank_png(tmp_path / "compare.png")
+    table = cli("compare", study_dir, other, "--out", tmp_path)
+    assert compare.summary_line(ours) in table.stdout
+
+
+def test_compare_matches_points_on_parameters_not_ids(study_dir, tmp_path):
+    """A point file against a study: the file's parameters pick its repetitions out of the
+    study, whatever its id; the study's other points are only in base."""
+    point = next(study_dir.glob("points/*/point.h5"))
+    ours = compare.compare(study_dir, point)
+    theirs = json.loads(scalestudy("compare", "--format", "json", study_dir, point).stdout)
+    assert ours.attrs["matched"] == theirs["matched"] == 1
+    assert ours.attrs["only_in_base"] == theirs["only_in_base"]
+    assert len(ours.attrs["only_in_base"]) == 4
+    assert list(ours["verdict"]) == [r["verdict"] for r in theirs["rows"]]
+    assert (ours["new_id"] == point.parent.name).all()
 
 
 def _execute(notebook: str, study: Path, out: Path) -> dict:

@@ -357,3 +357,25 @@ def test_violins_mark_median_and_p99_open_below_100_samples():
     hollow = [len(b.get_facecolor()) == 0 or b.get_facecolor()[0][3] == 0 for b in bodies]
     assert hollow == [False, True]
     plt.close(fig)
+
+
+def test_compare_figure_is_coloured_by_verdict_and_hollow_when_flagged():
+    frame = pd.DataFrame({
+        "point": ["a", "a", "b"], "operation": ["put_tensor", "loop_time", "put_tensor"],
+        "p50_change": [0.3, 0.0, -0.2], "p50_change_low": [0.25, -0.01, -0.5],
+        "p50_change_high": [0.35, 0.01, 0.1], "verdict": ["regressed", "unchanged", "noisy"],
+        "base_flags": ["", "few_samples", "oversubscribed"], "new_flags": ["", "", ""]})
+    frame.attrs["threshold"] = 0.05
+    fig = figures.compare_figure(frame)
+    ax = fig.axes[0]
+    position = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+    assert position["a · put_tensor"] > position["a · loop_time"] > position["b · put_tensor"]
+    markers = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [m.get_xdata()[0] for m in markers] == pytest.approx([1.3, 1.0, 0.8])
+    assert [matplotlib.colors.to_hex(m.get_color()) for m in markers] == [
+        figures.VERDICT_COLORS[v].lower() for v in ("regressed", "unchanged", "noisy")]
+    faces = [matplotlib.colors.to_rgba(m.get_markerfacecolor()) == (1, 1, 1, 1)
+             for m in markers]
+    assert faces == [False, False, True]   # few_samples alone is not a flagged point
+    assert "hollow: flagged point\n(oversubscribed)" in legend_texts(fig)
+    plt.close(fig)
