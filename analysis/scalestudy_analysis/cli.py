@@ -12,7 +12,8 @@
               and the figure compare.png/.pdf; exit status 1 when an operation regressed or
               improved beyond the threshold
 
-The validity problems are printed first (on stderr when stdout is CSV or JSON).
+Progress (what is read, each figure written) goes to stderr as it happens; so do the validity
+problems when stdout is CSV or JSON.
 """
 
 from __future__ import annotations
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"scalestudy_analysis: error: {error}", file=sys.stderr)
             return 2
     try:
-        study = load_study(args.study)
+        study = load_study(args.study, progress=_progress)
         analysis = analyze(study, _options(args))
     except (FileNotFoundError, ValueError, OSError) as error:
         print(f"scalestudy_analysis: error: {error}", file=sys.stderr)
@@ -332,12 +333,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "fit":
         _print_fits(analysis)
-        written = write_figures(analysis, out, kinds=("fits",))
+        written = write_figures(analysis, out, kinds=("fits",), progress=_progress)
         write_tables(analysis, out)
         kept = [str(paths[0]) for paths in written.values()]
         print(f"\nfits: {out / 'fits.csv'}; figures: {', '.join(kept) or 'none'}")
         return 0
-    written = write_figures(analysis, out)
+    written = write_figures(analysis, out, progress=_progress)
     if args.command == "plots":
         for stem, paths in written.items():
             print(f"{paths[0]}  (+ .pdf)")

@@ -24,7 +24,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import h5py
 import numpy as np
@@ -306,11 +306,12 @@ def _clients(params: dict[str, Any]) -> int:
     return 0
 
 
-def load_study(path: str | Path) -> Study:
+def load_study(path: str | Path, progress: Callable[[str], None] | None = None) -> Study:
     """Loads a study directory (``results/<study>/`` with ``index.h5``) or one ``point.h5``.
 
     Raises FileNotFoundError when neither is there. Failed, timed-out and pending points are
     rows of ``points`` with their status, reason and log tail (see `failed_points`).
+    `progress` is told what is being read (the index, then each point file).
     """
     path = Path(path)
     if path.is_dir():
@@ -330,10 +331,14 @@ def load_study(path: str | Path) -> Study:
     else:
         raise FileNotFoundError(f"{path}: no such study directory or point file")
 
+    completed = [row for row in points.itertuples() if row.status == "completed"]
+    if progress:
+        progress(f"reading {path}: {len(points)} points, {len(completed)} completed")
     reads: dict[str, dict[str, Any]] = {}
-    for row in points.itertuples():
-        if row.status == "completed":
-            reads[row.id] = _read_point(path / row.file, row.id)
+    for i, row in enumerate(completed):
+        if progress:
+            progress(f"reading {path / row.file} ({i + 1}/{len(completed)})")
+        reads[row.id] = _read_point(path / row.file, row.id)
 
     param_rows, names = [], []
     for row in points.itertuples():

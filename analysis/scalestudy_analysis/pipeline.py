@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,6 +13,9 @@ import pandas as pd
 
 from . import figures, fits, outliers, stats
 from .load import FLAGS, POINT_FLAGS, Study, failed_points, join_flags, split_flags
+
+#: Called with one line of progress (what is being read or written).
+Progress = Callable[[str], None]
 
 
 @dataclass
@@ -270,15 +274,19 @@ FIGURE_KINDS = ("violins", "scaling", "breakdown", "ranks", "fits")
 
 
 def write_figures(analysis: Analysis, out_dir: str | Path,
-                  kinds: tuple[str, ...] = FIGURE_KINDS) -> dict[str, list[Path]]:
+                  kinds: tuple[str, ...] = FIGURE_KINDS,
+                  progress: Progress | None = None) -> dict[str, list[Path]]:
     """Builds and saves every figure of `kinds` that the data allows into `out_dir` (PNG and
-    PDF each); returns {stem: paths} and records it in ``analysis.figures``."""
+    PDF each); returns {stem: paths} and records it in ``analysis.figures``. `progress` is told
+    each figure written."""
     out_dir = Path(out_dir)
     written: dict[str, list[Path]] = {}
 
     def keep(stem: str, fig: plt.Figure) -> None:
         written[stem] = figures.save(fig, out_dir, stem)
         plt.close(fig)
+        if progress:
+            progress(f"wrote {written[stem][0]} (+ .pdf)")
 
     study, options = analysis.study, analysis.options
     operations = repeated_operations(study)

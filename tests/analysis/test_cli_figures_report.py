@@ -79,6 +79,18 @@ def test_scripts_analyze_writes_every_figure_as_png_and_pdf(analyzed, study_dir)
         assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 5000
 
 
+def test_scripts_analyze_prints_progress_as_it_goes(analyzed_run, study_dir):
+    lines = analyzed_run.stderr.splitlines()
+    study = load_study(study_dir)
+    files = [str(study_dir / f) for f in study.completed["file"]]
+    assert lines[0] == f"reading {study_dir}: 12 points, 10 completed"
+    assert lines[1:11] == [f"reading {f} ({i + 1}/10)" for i, f in enumerate(files)]
+    wrote = [line for line in lines if line.startswith("wrote ")]
+    out = study_dir / "figures"
+    assert sorted(wrote) == sorted(f"wrote {out / stem}.png (+ .pdf)" for stem in EXPECTED_FIGURES)
+    assert lines.index(wrote[0]) > 10   # after the reading, one line per figure as written
+
+
 def test_tables_record_fits_refusals_and_failed_points(analyzed, study_dir):
     out = study_dir / "figures"
     fits = pd.read_csv(out / "fits.csv")
