@@ -278,7 +278,7 @@ int main(int argc, char** argv) {
     const auto summary = launch::run_study(study, host, options, g_interrupted, std::cout);
     std::cout << "study " << study.name << ": " << summary.completed << " completed, "
               << summary.failed << " failed, " << summary.skipped << " already done";
-    if (summary.too_large > 0) std::cout << ", " << summary.too_large << " too large, skipped";
+    if (summary.left_out > 0) std::cout << ", " << summary.left_out << " skipped (cannot run here)";
     std::cout << (summary.interrupted ? ", interrupted" : "") << "; index " << study.study_dir()
               << "/index.h5\n";
     if (summary.interrupted) {

@@ -76,6 +76,17 @@ std::string render_table(const std::vector<std::string>& header,
   return out.str();
 }
 
+std::string without_repetition(const std::string& varied) {
+  std::string out;
+  std::istringstream items(varied);
+  for (std::string item; std::getline(items, item, ',');) {
+    const auto first = item.find_first_not_of(' ');
+    if (first == std::string::npos || item.compare(first, 11, "repetition=") == 0) continue;
+    out += (out.empty() ? "" : ", ") + item.substr(first);
+  }
+  return out;
+}
+
 std::string point_label(const std::string& id, const std::string& varied) {
   return varied.empty() ? id : id + " " + varied;
 }

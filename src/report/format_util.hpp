@@ -39,6 +39,9 @@ std::string point_label(const std::string& id, const std::string& varied);
 std::string first_row_label(const std::string& id, const std::string& varied,
                             std::string& previous);
 
+/// Swept values ("k=v, k=v") without the repetition's.
+std::string without_repetition(const std::string& varied);
+
 /// The label of the group a point belongs to: its values of the `swept` keys that are not in
 /// `axis`, as "key=value, ..." (byte counts in binary units), or "all points".
 std::string group_text(const results::PointData& point, const std::vector<std::string>& swept,

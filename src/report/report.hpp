@@ -41,10 +41,26 @@ struct ScalingRow {
   std::string group;  ///< the swept values other than the scaling axis
   std::string point_id;
   std::string varied;
-  std::int64_t clients = 0;  ///< client ranks (client_nodes x ranks_per_node)
-  double time_s = 0;         ///< slowest client's time_op (median over repetitions)
-  double speedup = 0;        ///< strong: T1/Tp; weak: scaled, (p/p1)(T1/Tp)
-  double efficiency = 0;     ///< strong: T1 p1/(Tp p); weak: T1/Tp
+  std::int64_t clients = 0;     ///< client ranks (client_nodes x ranks_per_node)
+  double time_s = 0;            ///< slowest client's time_op (median over repetitions)
+  double speedup = 0;           ///< strong: T1/Tp; weak: scaled, (p/p1)(T1/Tp)
+  double efficiency = 0;        ///< strong: T1 p1/(Tp p); weak: T1/Tp
+  std::size_t repetitions = 0;  ///< of this point (the times the median is taken over)
+  /// 95 % intervals with repetitions at both client counts: the ratio of the two times'
+  /// t-intervals (conservative); NaN bounds otherwise.
+  Interval speedup_interval;
+  Interval efficiency_interval;
+};
+
+/// One operation of one point over its repetitions: each figure's mean with a 95 % t-interval
+/// across the repetitions.
+struct RepetitionRow {
+  std::string point;  ///< swept values without the repetition
+  std::string operation;
+  std::size_t repetitions = 0;
+  Interval p50;
+  Interval mean;
+  Interval ops_per_s;
 };
 
 struct Report {
@@ -52,6 +68,7 @@ struct Report {
   std::string scaling_mode = "none";
   std::vector<OperationRow> operations;
   std::vector<ScalingRow> scaling;
+  std::vector<RepetitionRow> repetitions;           ///< points repeated more than once
   std::vector<results::PointStatus> not_completed;  ///< failed, timed-out, pending points
   Comparison comparison;                            ///< empty key when nothing is compared
   /// Threads, oversubscription, memory and times of every point.

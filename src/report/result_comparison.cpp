@@ -37,18 +37,6 @@ std::string parameters_key(const results::PointData& point) {
   return key;
 }
 
-/// Swept values without the repetition, which compare pools.
-std::string without_repetition(const std::string& varied) {
-  std::string out;
-  std::istringstream items(varied);
-  for (std::string item; std::getline(items, item, ',');) {
-    const auto first = item.find_first_not_of(' ');
-    if (first == std::string::npos || item.compare(first, 11, "repetition=") == 0) continue;
-    out += (out.empty() ? "" : ", ") + item.substr(first);
-  }
-  return out.empty() ? "the only point" : out;
-}
-
 std::map<std::string, Group> groups_of(const ResultSet& set, std::vector<std::string>& order) {
   std::map<std::string, Group> groups;
   for (std::size_t i = 0; i < set.points.size(); ++i) {
@@ -56,6 +44,7 @@ std::map<std::string, Group> groups_of(const ResultSet& set, std::vector<std::st
     auto [it, inserted] = groups.try_emplace(key);
     if (inserted) {
       it->second.label = without_repetition(set.varied[i]);
+      if (it->second.label.empty()) it->second.label = "the only point";
       it->second.id = set.ids[i];
       order.push_back(key);
     }

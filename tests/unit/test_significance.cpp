@@ -7,6 +7,7 @@
 
 #include "report/result_comparison.hpp"
 #include "report/significance.hpp"
+#include "report/statistics.hpp"
 
 namespace scalestudy::report {
 namespace {
@@ -75,6 +76,19 @@ TEST(CompareVerdict, SignificanceAndThresholdDecide) {
   EXPECT_EQ(verdict_of(change(0.0, -0.03, 0.03), 0.9, options), "unchanged");
   EXPECT_EQ(verdict_of(change(0.0, -0.20, 0.25), 0.9, options), "noisy");
   EXPECT_EQ(verdict_of(change(0.30, -0.10, 0.70), 0.2, options), "noisy");  // not significant
+}
+
+TEST(MeanInterval, IsStudentsTInterval) {
+  // scipy.stats.t.interval(0.95, 2, loc=mean, scale=sem) for 1, 2, 4.
+  const Interval i = mean_interval(std::vector<double>{1, 2, 4});
+  EXPECT_NEAR(i.estimate, 7.0 / 3, 1e-12);
+  EXPECT_NEAR(i.low, -1.4612497004061313, 1e-3);
+  EXPECT_NEAR(i.high, 6.127916367072798, 1e-3);
+  EXPECT_FALSE(mean_interval(std::vector<double>{5}).has_bounds());
+  EXPECT_EQ(mean_interval(std::vector<double>{5}).estimate, 5);
+  EXPECT_NEAR(t_quantile_975(1), 12.7062, 1e-4);
+  EXPECT_NEAR(t_quantile_975(40), 2.0210753829953374, 1e-4);
+  EXPECT_NEAR(t_quantile_975(100), 1.9839715184496334, 1e-4);
 }
 
 }  // namespace
