@@ -189,6 +189,8 @@ int main(int argc, char** argv) {
   rep->add_option("-o,--output", output, "write to this file instead of stdout");
   rep->add_flag("--include-warmup", report_options.include_warmup, "keep warm-up samples");
   rep->add_flag("--include-failed", report_options.include_failed, "keep failed operations");
+  rep->add_flag("--include-older", report_options.include_older,
+                "also the completed points of older versions of the study");
   rep->add_option("--time-op", report_options.time_op,
                   "operation timing a point for scaling (default loop_time)");
   rep->add_option("--compare", report_options.compare,

@@ -210,8 +210,10 @@ OperationRow summarize_operation(const results::OperationSamples& op,
 
 Report build_report(const std::string& dir_or_file, const ReportOptions& options) {
   Report report;
-  ResultSet set = read_result_set(dir_or_file);
+  ResultSet set = read_result_set(dir_or_file, options.include_older);
   report.title = set.title;
+  report.older_points = set.older_ids.size();
+  report.older_included = set.older_included;
   report.scaling_mode = set.attributes.empty() ? "none" : set.attribute("scaling_mode");
   if (report.scaling_mode.empty()) report.scaling_mode = "none";
   report.not_completed = std::move(set.not_completed);
@@ -256,6 +258,8 @@ std::string format_report(const Report& report, const std::string& format) {
   std::ostringstream out;
   if (format == "json") {
     out << "{\n  \"title\": " << json_string(report.title)
+        << ",\n  \"older_points\": " << report.older_points
+        << ",\n  \"older_included\": " << (report.older_included ? "true" : "false")
         << ",\n  \"scaling_mode\": " << json_string(report.scaling_mode)
         << ",\n  \"operations\": [";
     for (std::size_t i = 0; i < report.operations.size(); ++i) {
@@ -349,6 +353,13 @@ std::string format_report(const Report& report, const std::string& format) {
   }
   const bool markdown = format == "markdown";
   out << (markdown ? "## " : "") << report.title << "\n\n";
+  if (report.older_points > 0) {
+    out << report.older_points << " completed points in the results folder are not points of "
+        << "the study as it is now (an older version of it ran them): "
+        << (report.older_included ? "included below, labelled 'older'"
+                                  : "left out; --include-older includes them")
+        << "\n\n";
+  }
   const std::vector<std::string> header = {"point",    "operation", "n",        "mean [us]",
                                            "std [us]", "min [us]",  "p50 [us]", "p90 [us]",
                                            "p99 [us]", "max [us]",  "ops/s",    "bandwidth"};

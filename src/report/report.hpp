@@ -16,6 +16,8 @@ namespace scalestudy::report {
 struct ReportOptions {
   bool include_warmup = false;  ///< warm-up samples are excluded by default
   bool include_failed = false;  ///< failed operations are excluded by default
+  /// Also the completed points of older versions of the study (in points/, not in the index).
+  bool include_older = false;
   /// Operation whose slowest client gives a point's time for scaling; "" picks loop_time, or
   /// raw_loop_time for points without it.
   std::string time_op;
@@ -70,7 +72,9 @@ struct Report {
   std::vector<ScalingRow> scaling;
   std::vector<RepetitionRow> repetitions;           ///< points repeated more than once
   std::vector<results::PointStatus> not_completed;  ///< failed, timed-out, pending points
-  Comparison comparison;                            ///< empty key when nothing is compared
+  std::size_t older_points = 0;  ///< completed points of older versions of the study
+  bool older_included = false;   ///< ... and whether the tables include them
+  Comparison comparison;         ///< empty key when nothing is compared
   /// Threads, oversubscription, memory and times of every point.
   std::vector<PlacementRow> placement;
   std::vector<NodeSpreadRow> node_spread;        ///< operations/s across nodes

@@ -1,6 +1,7 @@
-"""Intervals in the report: with repetitions, each figure's mean over them and its 95%
-t-interval, as scipy computes them from the raw samples; speed-up intervals that contain the
-estimate."""
+"""What the report says about how far its figures can be trusted: with repetitions, each
+figure's mean over them and its 95% t-interval as scipy computes them from the raw samples,
+speed-up intervals that contain the estimate; and completed points of an older version of the
+study, counted and included on request."""
 
 import json
 
@@ -56,3 +57,22 @@ def test_repetitions_give_t_intervals_of_each_figure(tmp_path):
         low, high = row["speedup_ci"]
         assert low is not None and low <= row["speedup"]
         assert high is None or row["speedup"] <= high
+
+
+def test_points_of_an_older_version_of_the_study_are_counted_not_dropped(tmp_path):
+    text = "workload: throughput\niterations: 20\nparameters: {client_nodes: 1, " \
+           "ranks_per_node: 1}\nsweep:\n  tensor_bytes: [1KiB, 4KiB]\n"
+    study, study_dir = write_study(tmp_path, text, name="changing")
+    assert scalestudy("run", study).returncode == 0
+    study.write_text(study.read_text().replace("[1KiB, 4KiB]", "[1KiB, 8KiB]"))
+    assert scalestudy("run", study).returncode == 0
+    table = scalestudy("report", study_dir).stdout
+    assert "1 completed points in the results folder are not points of the study as it is " \
+           "now" in table and "--include-older" in table
+    plain = json.loads(scalestudy("report", study_dir, "--format", "json").stdout)
+    assert plain["older_points"] == 1 and not plain["older_included"]
+    assert not any("4KiB" in r["varied"] for r in plain["operations"])
+    older = json.loads(scalestudy("report", study_dir, "--format", "json",
+                                  "--include-older").stdout)
+    labels = {r["varied"] for r in older["operations"]}
+    assert "older: tensor_bytes=4KiB" in labels, labels
