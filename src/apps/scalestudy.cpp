@@ -187,6 +187,10 @@ int main(int argc, char** argv) {
   rep->add_option("--format", format, "table, csv, json or markdown")
       ->check(CLI::IsMember({"table", "csv", "json", "markdown"}));
   rep->add_option("-o,--output", output, "write to this file instead of stdout");
+  bool wide = false;
+  rep->add_flag("--wide", wide,
+                "table: every column, the point beside each row (the default view fits 120 "
+                "columns)");
   rep->add_flag("--include-warmup", report_options.include_warmup, "keep warm-up samples");
   rep->add_flag("--include-failed", report_options.include_failed, "keep failed operations");
   rep->add_flag("--include-older", report_options.include_older,
@@ -214,13 +218,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json", "markdown"}));
   compare->add_flag("--include-warmup", compare_options.samples.include_warmup,
                     "keep warm-up samples");
+  compare->add_flag("--wide", wide, "table: the point beside each row");
 
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (*rep) {
       const std::string text =
-          report::format_report(report::build_report(target, report_options), format);
+          report::format_report(report::build_report(target, report_options), format, wide);
       if (output.empty()) {
         std::cout << text;
       } else {
@@ -232,7 +237,7 @@ int main(int argc, char** argv) {
     if (*compare) {
       compare_options.threshold = threshold_percent / 100;
       const auto comparison = report::compare_result_sets(base, target, compare_options);
-      std::cout << report::format_set_comparison(comparison, format);
+      std::cout << report::format_set_comparison(comparison, format, wide);
       return comparison.changed() ? 1 : 0;
     }
     if (*status) {

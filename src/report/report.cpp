@@ -254,7 +254,7 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
   return report;
 }
 
-std::string format_report(const Report& report, const std::string& format) {
+std::string format_report(const Report& report, const std::string& format, bool wide) {
   std::ostringstream out;
   if (format == "json") {
     out << "{\n  \"title\": " << json_string(report.title)
@@ -360,9 +360,12 @@ std::string format_report(const Report& report, const std::string& format) {
                                   : "left out; --include-older includes them")
         << "\n\n";
   }
-  const std::vector<std::string> header = {"point",    "operation", "n",        "mean [us]",
-                                           "std [us]", "min [us]",  "p50 [us]", "p90 [us]",
-                                           "p99 [us]", "max [us]",  "ops/s",    "bandwidth"};
+  // The text view leaves out std and min (--wide has them) and folds the point column.
+  const bool all_columns = markdown || wide;
+  std::vector<std::string> header = {"point",    "operation", "n",        "mean [us]",
+                                     "std [us]", "min [us]",  "p50 [us]", "p90 [us]",
+                                     "p99 [us]", "max [us]",  "ops/s",    "bandwidth"};
+  if (!all_columns) header.erase(header.begin() + 4, header.begin() + 6);
   std::vector<std::vector<std::string>> rows;
   std::string previous;
   for (const auto& r : report.operations) {
@@ -371,14 +374,18 @@ std::string format_report(const Report& report, const std::string& format) {
                     std::to_string(r.stats.n), us(r.stats.mean), us(r.stats.std), us(r.stats.min),
                     us(r.stats.p50), us(r.stats.p90), us(r.stats.p99), us(r.stats.max),
                     rate_text(r.ops_per_s, "op/s"), rate_text(r.bytes_per_s, "B/s")});
+    if (!all_columns) rows.back().erase(rows.back().begin() + 4, rows.back().begin() + 6);
   }
-  out << render_table(header, rows, markdown, 2);
+  out << render_labelled_table(header, rows, markdown, wide, 2);
   if (!report.scaling.empty()) {
     out << "\n"
-        << (markdown ? "### " : "") << "scaling (" << report.scaling_mode
-        << (report.scaling_mode == "strong" ? ": speed-up T1/Tp, efficiency T1 p1/(Tp p)"
-                                            : ": speed-up (p/p1)(T1/Tp), efficiency T1/Tp")
-        << "; T = slowest client's loop time, median over repetitions)\n\n";
+        << (markdown ? "### " : "")
+        << wrapped("scaling (" + report.scaling_mode +
+                   (report.scaling_mode == "strong"
+                        ? ": speed-up T1/Tp, efficiency T1 p1/(Tp p)"
+                        : ": speed-up (p/p1)(T1/Tp), efficiency T1/Tp") +
+                   "; T = slowest client's loop time, median over repetitions)")
+        << "\n";
     const bool intervals =
         std::any_of(report.scaling.begin(), report.scaling.end(),
                     [](const auto& r) { return std::isfinite(r.speedup_interval.low); });
@@ -402,16 +409,16 @@ std::string format_report(const Report& report, const std::string& format) {
       columns.insert(columns.begin() + 5, "95% CI");
       columns.push_back("95% CI");
     }
-    out << render_table(columns, scaling, markdown, 2);
+    out << render_labelled_table(columns, scaling, markdown, wide, 2);
     if (intervals) {
-      out << "(intervals over repetitions: the two times' 95% t-intervals divided, which is "
+      out << "(intervals over repetitions: the two times' 95% t-intervals divided: "
              "conservative)\n";
     }
   }
   if (!report.repetitions.empty()) {
     out << "\n"
         << (markdown ? "### " : "")
-        << "repetitions (each figure's mean over the repetitions, +- half its 95% t-interval)\n\n";
+        << "repetitions (each figure's mean over them, +- half its 95% t-interval)\n\n";
     const auto plus_minus = [](const Interval& i, double scale, const char* format) {
       std::string text = number(i.estimate * scale, format);
       if (i.has_bounds()) text += " +- " + number(i.half_width() * scale, format);
@@ -426,15 +433,17 @@ std::string format_report(const Report& report, const std::string& format) {
            std::isfinite(r.ops_per_s.estimate) ? plus_minus(r.ops_per_s, 1, "%.0f") : ""});
       previous = r.point;
     }
-    out << render_table({"point", "operation", "reps", "p50 [us]", "mean [us]", "ops/s"}, repeated,
-                        markdown, 2);
+    out << render_labelled_table({"point", "operation", "reps", "p50 [us]", "mean [us]", "ops/s"},
+                                 repeated, markdown, wide, 2);
   }
   if (!report.comparison.rows.empty()) {
     const auto& c = report.comparison;
     out << "\n"
-        << (markdown ? "### " : "") << "comparison by " << c.key
-        << " (p50 latency and bandwidth = bytes / p50; raw: plain MPI in the " << c.values.front()
-        << " point's job)\n\n";
+        << (markdown ? "### " : "")
+        << wrapped("comparison by " + c.key +
+                   " (p50 latency and bandwidth = bytes / p50; raw: plain MPI in the " +
+                   c.values.front() + " point's job)")
+        << "\n";
     std::vector<std::string> columns = {"group", "operation"};
     for (const auto& value : c.values) {
       columns.push_back(value + " p50 [us]");
@@ -459,10 +468,10 @@ std::string format_report(const Report& report, const std::string& format) {
       cells.push_back(number(Comparison::fraction_of_raw(r), "%.2f"));
       compared.push_back(std::move(cells));
     }
-    out << render_table(columns, compared, markdown, 2);
+    out << render_labelled_table(columns, compared, markdown, wide, 2);
   }
-  out << model_requests_table(report.model_requests, markdown);
-  out << placement_tables(report.placement, report.node_spread, report.threads, markdown);
+  out << model_requests_table(report.model_requests, markdown, wide);
+  out << placement_tables(report.placement, report.node_spread, report.threads, markdown, wide);
   if (!report.not_completed.empty()) {
     out << "\n" << (markdown ? "### " : "") << "not completed\n\n";
     for (const auto& p : report.not_completed) {

@@ -98,8 +98,9 @@ std::vector<double> kept_samples(const results::OperationSamples& op, const Repo
 /// Statistics of one operation of one point, as the report computes them.
 OperationRow summarize_operation(const results::OperationSamples& op, const ReportOptions& options);
 
-/// Renders a report: "table" (aligned, microseconds), "csv", "json" or "markdown" (seconds in
-/// csv and json). Throws ConfigError for another format.
-std::string format_report(const Report& report, const std::string& format);
+/// Renders a report: "table" (aligned, microseconds; at most kTextWidth columns unless `wide`,
+/// which keeps every column and the point beside each row), "csv", "json" or "markdown"
+/// (seconds in csv and json). Throws ConfigError for another format.
+std::string format_report(const Report& report, const std::string& format, bool wide = false);
 
 }  // namespace scalestudy::report

@@ -174,7 +174,7 @@ SetComparison compare_result_sets(const std::string& base, const std::string& ne
   return comparison;
 }
 
-std::string format_set_comparison(const SetComparison& c, const std::string& format) {
+std::string format_set_comparison(const SetComparison& c, const std::string& format, bool wide) {
   std::ostringstream out;
   const auto interval = [](const RelativeChange& r) {
     return "[" + json_number(r.low) + ", " + json_number(r.high) + "]";
@@ -235,7 +235,7 @@ std::string format_set_comparison(const SetComparison& c, const std::string& for
   out << (markdown ? "## " : "") << "compare\n"
       << (markdown ? "\n- " : "  ") << "base: " << c.base_title << "\n"
       << (markdown ? "- " : "  ") << "new:  " << c.new_title << "\n\n"
-      << summary_line(c) << "\n\n";
+      << wrapped(summary_line(c)) << "\n";
   const std::vector<std::string> header = {
       "point",       "operation", "base p50 [us]", "new p50 [us]", "p50 change [95% CI]",
       "mean change", "p (U)",     "verdict"};
@@ -248,7 +248,7 @@ std::string format_set_comparison(const SetComparison& c, const std::string& for
                     p_text(r.p_value), r.verdict});
     previous = r.point;
   }
-  out << render_table(header, rows, markdown, 2);
+  out << render_labelled_table(header, rows, markdown, wide, 2);
   for (const auto& [label, list] :
        {std::pair{"only in base", &c.only_in_base}, std::pair{"only in new", &c.only_in_new}}) {
     if (list->empty()) continue;

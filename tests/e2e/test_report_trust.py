@@ -52,6 +52,13 @@ def test_repetitions_give_t_intervals_of_each_figure(tmp_path):
         assert row["p50_s"] == pytest.approx(np.mean(p50s), rel=1e-12)
         low, high = stats.t.interval(0.95, 2, loc=np.mean(p50s), scale=stats.sem(p50s))
         assert row["p50_s_ci"] == pytest.approx([low, high], rel=1e-3)
+    # The text view fits 120 columns; --wide keeps every column and the point beside each row.
+    table = scalestudy("report", study_dir).stdout
+    assert max(map(len, table.splitlines())) <= 120, table
+    assert "std [us]" not in table and "p99 [us]" in table
+    wide = scalestudy("report", study_dir, "--wide").stdout
+    assert "std [us]" in wide and "min [us]" in wide
+    assert max(map(len, wide.splitlines())) > 120
     for row in report["scaling"]:
         assert row["repetitions"] == 3
         low, high = row["speedup_ci"]
