@@ -97,15 +97,19 @@ def _json_number(value: float) -> float | None:
 
 def summary_json(analysis: Analysis) -> str:
     """The statistics in `scalestudy report --format json`'s layout (seconds; NaN as null)."""
+    def value(v):
+        return [_json_number(x) for x in v] if isinstance(v, list) else _json_number(v)
+
     def records(frame, columns):
-        return [{c: _json_number(r[c]) for c in columns} for r in frame.to_dict("records")]
+        return [{c: value(r[c]) for c in columns} for r in frame.to_dict("records")]
     failed = analysis.failed.rename(columns={"id": "point_id"})
     return json.dumps({
         "title": f"study {analysis.study.name}",
         "scaling_mode": analysis.mode,
         "operations": records(analysis.summary, stats.SUMMARY_COLUMNS),
         "scaling": records(analysis.scaling, ["group", "point_id", "varied", "clients",
-                                              "time_s", "speedup", "efficiency"])
+                                              "time_s", "speedup", "efficiency", "repetitions",
+                                              "speedup_ci", "efficiency_ci"])
         if len(analysis.scaling) else [],
         "not_completed": records(failed, ["point_id", "varied", "status", "exit_status",
                                           "reason", "log_tail"]),

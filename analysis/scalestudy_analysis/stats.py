@@ -13,7 +13,9 @@
   the non-warm-up samples; points are grouped by their swept values other than client_nodes,
   ranks_per_node, repetition and the divided keys; in each group, against the point with the
   fewest clients p1 (time T1, medians over repetitions): strong speed-up T1/Tp and efficiency
-  T1 p1/(Tp p); weak efficiency T1/Tp and scaled speed-up (p/p1) T1/Tp.
+  T1 p1/(Tp p); weak efficiency T1/Tp and scaled speed-up (p/p1) T1/Tp. With repetitions at
+  both client counts, 95 % intervals of both: the t-interval of T1's repetitions' mean divided
+  by Tp's (low: max(0, T1 low) / Tp high; high: T1 high / Tp low, infinite when Tp low <= 0).
 
 Additions of this package (not in `scalestudy report`): excluding flagged outliers
 (`outliers.flag_outliers`), straggler ranks and nodes, and the per-iteration breakdown.
@@ -26,6 +28,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+
+from scipy import optimize, special
 
 from .load import SCALING_AXIS_KEYS, display_value
 
@@ -175,6 +179,28 @@ def scaling_observations(samples: pd.DataFrame, points: pd.DataFrame, swept_keys
     return frame[columns].reset_index(drop=True)
 
 
+def t_quantile_975(df: int) -> float:
+    """The 97.5th percentile of Student's t with `df` degrees of freedom, to double precision:
+    the root of its upper tail, as `scalestudy report` solves it (scipy.stats.t.ppf is only
+    within about 1e-8)."""
+    def tail(t: float) -> float:
+        return 0.5 * special.betainc(df / 2, 0.5, df / (df + t * t)) - 0.025
+    return optimize.brentq(tail, 1.959963984540054, 1e3, xtol=1e-15, rtol=1e-15)
+
+
+def mean_interval(values) -> tuple[float, float, float]:
+    """(mean, low, high): the mean of `values` with its 95 % Student t-interval; NaN bounds
+    below two values."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return (math.nan, math.nan, math.nan)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return (mean, math.nan, math.nan)
+    half = t_quantile_975(len(values) - 1) * float(values.std(ddof=1)) / math.sqrt(len(values))
+    return (mean, mean - half, mean + half)
+
+
 def scaling_table(observations: pd.DataFrame, mode: str) -> pd.DataFrame:
     """Speed-up and efficiency per (group, clients) as `scalestudy report` prints them, plus
     ``repetitions``, ``time_min_s``, ``time_max_s`` (spread over repetitions), ``work_per_s``
@@ -190,6 +216,7 @@ def scaling_table(observations: pd.DataFrame, mode: str) -> pd.DataFrame:
         by_clients = sorted(cells.groupby("clients"), key=lambda item: item[0])
         p1, first = by_clients[0]
         t1 = float(np.median(first["time_s"].to_numpy()))
+        _, t1_low, t1_high = mean_interval(first["time_s"].to_numpy())
         for clients, cell in by_clients:
             time = float(np.median(cell["time_s"].to_numpy()))
             ratio = clients / p1
@@ -199,16 +226,27 @@ def scaling_table(observations: pd.DataFrame, mode: str) -> pd.DataFrame:
             else:
                 efficiency = t1 / time
                 speedup = ratio * efficiency
+            # T1/Tp at its most and least: the two times' intervals divided.
+            _, tp_low, tp_high = mean_interval(cell["time_s"].to_numpy())
+            low = high = math.nan
+            if not math.isnan(t1_low) and not math.isnan(tp_low):
+                low = max(0.0, t1_low) / tp_high
+                high = t1_high / tp_low if tp_low > 0 else math.inf
+            to_speedup = 1.0 if mode == "strong" else ratio
+            to_efficiency = 1.0 / ratio if mode == "strong" else 1.0
             head = cell.iloc[0]
             rows.append({"group": group, "point_id": head["point_id"], "varied": head["varied"],
                          "clients": int(clients), "time_s": time, "speedup": speedup,
                          "efficiency": efficiency, "repetitions": len(cell),
+                         "speedup_ci": [low * to_speedup, high * to_speedup],
+                         "efficiency_ci": [low * to_efficiency, high * to_efficiency],
                          "time_min_s": float(cell["time_s"].min()),
                          "time_max_s": float(cell["time_s"].max()),
                          "work_per_s": float(np.median(cell["work"] / cell["time_s"])),
                          **{c: head[c] for c in extra}})
     return pd.DataFrame(rows, columns=["group", "point_id", "varied", "clients", "time_s",
-                                       "speedup", "efficiency", "repetitions", "time_min_s",
+                                       "speedup", "efficiency", "repetitions", "speedup_ci",
+                                       "efficiency_ci", "time_min_s",
                                        "time_max_s", "work_per_s", *extra])
 
 

@@ -41,18 +41,58 @@ Summary summarize(std::vector<double> samples) {
 
 bool Interval::has_bounds() const { return std::isfinite(low) && std::isfinite(high); }
 
+namespace {
+
+/// The continued fraction of the regularized incomplete beta function (modified Lentz).
+double beta_fraction(double a, double b, double x) {
+  const double tiny = 1e-300;
+  double c = 1;
+  double d = 1 - (a + b) * x / (a + 1);
+  d = 1 / (std::fabs(d) < tiny ? tiny : d);
+  double h = d;
+  for (int m = 1; m <= 10000; ++m) {
+    const double m2 = 2.0 * m;
+    for (const double term : {m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
+                              -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1))}) {
+      d = 1 + term * d;
+      d = 1 / (std::fabs(d) < tiny ? tiny : d);
+      c = 1 + term / c;
+      if (std::fabs(c) < tiny) c = tiny;
+      h *= d * c;
+      if (term < 0 && std::fabs(d * c - 1) < 1e-16) return h;
+    }
+  }
+  return h;
+}
+
+/// The regularized incomplete beta function I_x(a, b).
+double incomplete_beta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
+                                a * std::log(x) + b * std::log1p(-x));
+  if (x < (a + 1) / (a + b + 2)) return front * beta_fraction(a, b, x) / a;
+  return 1 - front * beta_fraction(b, a, 1 - x) / b;
+}
+
+/// P(T > t) for Student's t with `df` degrees of freedom, t >= 0.
+double t_upper_tail(double t, double df) {
+  return 0.5 * incomplete_beta(df / 2, 0.5, df / (df + t * t));
+}
+
+}  // namespace
+
 double t_quantile_975(std::size_t df) {
-  // Exact to four decimals for small samples, where repetitions live; the Cornish-Fisher
-  // expansion around the normal quantile beyond.
-  static const double table[] = {12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060,
-                                 2.2622,  2.2281, 2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199,
-                                 2.1098,  2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687, 2.0639,
-                                 2.0595,  2.0555, 2.0518, 2.0484, 2.0452, 2.0423};
-  if (df >= 1 && df <= std::size(table)) return table[df - 1];
-  const double z = 1.959963984540054;
+  // Bisection on the upper tail, to double precision.
   const double n = static_cast<double>(df);
-  return z + (z * z * z + z) / (4 * n) +
-         (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * n * n);
+  double low = 1.959963984540054;  // the normal quantile: t's is never smaller
+  double high = 13;
+  while (t_upper_tail(high, n) > 0.025) high *= 2;
+  for (int i = 0; i < 200 && high - low > 1e-15 * high; ++i) {
+    const double middle = 0.5 * (low + high);
+    (t_upper_tail(middle, n) > 0.025 ? low : high) = middle;
+  }
+  return 0.5 * (low + high);
 }
 
 Interval mean_interval(std::span<const double> values) {
