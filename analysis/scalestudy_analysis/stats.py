@@ -25,8 +25,10 @@ intervals across repetitions:
 - Of speed-up and efficiency (`scaling_table`), as `scalestudy report` gives them: T1/Tp at
   its least and most, the ratio of the two times' t-intervals, ``[max(0, T1 low) / Tp high,
   T1 high / Tp low]`` (unbounded above when Tp's interval reaches 0), scaled like the estimate;
-  conservative. None unless both client counts have two repetitions or more. (The report
-  takes t from a 4-decimal table, this package from scipy: they agree to about 1e-5.)
+  conservative. None unless both client counts have two repetitions or more.
+- t's quantile is solved as the root of its upper tail (the regularised incomplete beta), to
+  double precision, as the report solves it (`t_quantile`): scipy.stats.t.ppf is only within
+  about 1e-8, and the two would disagree in the 9th digit.
 
 Validity flags (load.py): scaling tables, efficiencies and fits leave points with flags out
 unless ``include_flagged`` (`split_flagged`); `left_out_scaling` gives the cells left out,
@@ -41,7 +43,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from scipy import stats as scipy_stats
+from scipy import optimize, special
 
 from .load import SCALING_AXIS_KEYS, display_value, join_flags
 
@@ -213,6 +215,26 @@ def split_flagged(frame: pd.DataFrame, include_flagged: bool = False
     return frame[~flagged], frame[flagged]
 
 
+def t_quantile(df: int, level: float = DEFAULT_LEVEL) -> float:
+    """The quantile ``0.5 + level / 2`` of Student's t with `df` degrees of freedom, to double
+    precision: the root of its upper tail ``0.5 I(df / (df + t^2); df / 2, 1 / 2)``, as
+    `scalestudy report` solves it (scipy.stats.t.ppf is only within about 1e-8)."""
+    tail = (1.0 - level) / 2
+
+    def excess(t: float) -> float:
+        return 0.5 * special.betainc(df / 2, 0.5, df / (df + t * t)) - tail
+
+    high = 2.0
+    while excess(high) > 0:
+        high *= 2
+    return optimize.brentq(excess, 0.0, high, xtol=1e-15, rtol=1e-15)
+
+
+def t_quantile_975(df: int) -> float:
+    """The 97.5th percentile of Student's t with `df` degrees of freedom (`t_quantile`)."""
+    return t_quantile(df, 0.95)
+
+
 def t_interval(values: Iterable[float], level: float = DEFAULT_LEVEL) -> tuple[float, float]:
     """The Student-t interval of the mean of `values` (NaN skipped): ``mean +- t(level, n-1)
     s / sqrt(n)``; (NaN, NaN) below two values."""
@@ -220,10 +242,17 @@ def t_interval(values: Iterable[float], level: float = DEFAULT_LEVEL) -> tuple[f
     x = x[np.isfinite(x)]
     if x.size < 2:
         return math.nan, math.nan
-    half = float(scipy_stats.t.ppf(0.5 + level / 2, x.size - 1)) * float(np.std(x, ddof=1)) \
-        / math.sqrt(x.size)
+    half = t_quantile(x.size - 1, level) * float(np.std(x, ddof=1)) / math.sqrt(x.size)
     mean = float(np.mean(x))
     return mean - half, mean + half
+
+
+def mean_interval(values: Iterable[float]) -> tuple[float, float, float]:
+    """(mean, low, high): the mean of `values` with its 95 % Student t-interval; NaN bounds
+    below two values (`t_interval`)."""
+    x = np.asarray(list(values), dtype=float)
+    mean = float(np.mean(x)) if x.size else math.nan
+    return (mean, *t_interval(x))
 
 
 def ratio_interval(numerator: Iterable[float], denominator: Iterable[float],

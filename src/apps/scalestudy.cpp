@@ -187,8 +187,14 @@ int main(int argc, char** argv) {
   rep->add_option("--format", format, "table, csv, json or markdown")
       ->check(CLI::IsMember({"table", "csv", "json", "markdown"}));
   rep->add_option("-o,--output", output, "write to this file instead of stdout");
+  bool wide = false;
+  rep->add_flag("--wide", wide,
+                "table: every column, the point beside each row (the default view fits 120 "
+                "columns)");
   rep->add_flag("--include-warmup", report_options.include_warmup, "keep warm-up samples");
   rep->add_flag("--include-failed", report_options.include_failed, "keep failed operations");
+  rep->add_flag("--include-older", report_options.include_older,
+                "also the completed points of older versions of the study");
   rep->add_option("--time-op", report_options.time_op,
                   "operation timing a point for scaling (default loop_time)");
   rep->add_option("--compare", report_options.compare,
@@ -212,13 +218,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json", "markdown"}));
   compare->add_flag("--include-warmup", compare_options.samples.include_warmup,
                     "keep warm-up samples");
+  compare->add_flag("--wide", wide, "table: the point beside each row");
 
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (*rep) {
       const std::string text =
-          report::format_report(report::build_report(target, report_options), format);
+          report::format_report(report::build_report(target, report_options), format, wide);
       if (output.empty()) {
         std::cout << text;
       } else {
@@ -230,7 +237,7 @@ int main(int argc, char** argv) {
     if (*compare) {
       compare_options.threshold = threshold_percent / 100;
       const auto comparison = report::compare_result_sets(base, target, compare_options);
-      std::cout << report::format_set_comparison(comparison, format);
+      std::cout << report::format_set_comparison(comparison, format, wide);
       return comparison.changed() ? 1 : 0;
     }
     if (*status) {
@@ -278,7 +285,7 @@ int main(int argc, char** argv) {
     const auto summary = launch::run_study(study, host, options, g_interrupted, std::cout);
     std::cout << "study " << study.name << ": " << summary.completed << " completed, "
               << summary.failed << " failed, " << summary.skipped << " already done";
-    if (summary.too_large > 0) std::cout << ", " << summary.too_large << " too large, skipped";
+    if (summary.left_out > 0) std::cout << ", " << summary.left_out << " skipped (cannot run here)";
     std::cout << (summary.interrupted ? ", interrupted" : "") << "; index " << study.study_dir()
               << "/index.h5\n";
     if (summary.interrupted) {

@@ -128,6 +128,8 @@ Launch build_launch(const study::Study& study, const study::StudyPoint& point,
   Launch launch;
   launch.placement = plan.placement.summary;
   launch.oversubscribed = plan.placement.oversubscribed;
+  launch.threads_per_node = plan.placement.threads_per_node;
+  launch.cpus_per_node = plan.placement.cpus_per_node;
   if (!plan.placement.rankfile_text.empty()) {
     launch.files.push_back({files.rankfile, plan.placement.rankfile_text});
   }

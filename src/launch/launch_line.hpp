@@ -44,6 +44,8 @@ struct Launch {
   std::vector<LaunchFile> files;  ///< hostfile, rankfile, multi-prog, as the launch needs
   std::string placement;          ///< the placement decided (launch/placement.hpp), one line
   bool oversubscribed = false;    ///< more threads than CPUs on a node
+  int threads_per_node = 0;       ///< threads the busiest node runs
+  int cpus_per_node = 0;          ///< CPUs it has
 
   /// The text of the file at `path`, or nullptr when the launch writes none there.
   const std::string* file(const std::string& path) const;

@@ -92,7 +92,7 @@ void record_result(results::PointStatus& status, const ProcessResult& result, bo
   }
 }
 
-void print_footer(const study::Study& study, const LaunchHost& host, const TooLarge& too_large,
+void print_footer(const study::Study& study, const LaunchHost& host, const LeftOut& left_out,
                   const std::vector<const study::StudyPoint*>& selected,
                   const PackingOptions& options, std::ostream& out) {
   int smallest = 0;
@@ -106,13 +106,11 @@ void print_footer(const study::Study& study, const LaunchHost& host, const TooLa
       << smallest;
   if (largest != smallest) out << " to " << largest;
   out << (largest == 1 ? " node" : " nodes") << " each";
-  if (host.allocation.kind != Allocation::Kind::ThisMachine) {
-    out << "; " << host.allocation.describe() << ": ";
-    if (too_large.empty()) {
-      out << "every point fits";
-    } else {
-      out << too_large.size() << " too large, left out";
-    }
+  if (!left_out.empty()) {
+    out << "; " << left_out.size() << " cannot run on " << host.allocation.describe()
+        << ", left out";
+  } else if (host.allocation.kind != Allocation::Kind::ThisMachine) {
+    out << "; " << host.allocation.describe() << ": every point fits";
   }
   out << "\n";
   const Packing packing = pack_points(study, selected, options);
@@ -202,42 +200,46 @@ void PointFilter::check_ids(const study::Study& study) const {
   }
 }
 
-TooLarge check_points(const study::Study& study, const LaunchHost& host,
-                      const PointFilter& filter) {
-  TooLarge too_large;
-  bool any_fits = false;
+LeftOut check_points(const study::Study& study, const LaunchHost& host, const PointFilter& filter) {
+  LeftOut left_out;
+  bool any_runs = false;
   for (const auto& point : study.points) {
     try {
       workloads::make_workload(point.params.text("workload"))->validate(point.params);
       if (const std::string why = does_not_fit(study, point, host.allocation); !why.empty()) {
-        too_large.emplace(point.id, why);
+        left_out.emplace(point.id, why);
         continue;
       }
-      any_fits = any_fits || filter.selects(point);
-      build_launch(study, point, point_files(study, point), host);
+      const Launch launch = build_launch(study, point, point_files(study, point), host);
+      if (study.skip_oversubscribed && launch.oversubscribed) {
+        left_out.emplace(point.id,
+                         "needs " + std::to_string(launch.threads_per_node) +
+                             (study.launcher.real_nodes() ? " CPUs per node, its nodes have "
+                                                          : " CPUs, this machine has ") +
+                             std::to_string(launch.cpus_per_node));
+        continue;
+      }
+      any_runs = any_runs || filter.selects(point);
     } catch (const ConfigError& error) {
       throw ConfigError(study.path + ": point " + point.id + " (" + varied_text(point) +
                         "): " + error.what());
     }
   }
-  if (!any_fits) {
-    int smallest = 0;
-    for (const auto& point : study.points) {
-      if (!filter.selects(point)) continue;
-      const int nodes = nodes_needed(study, point);
-      smallest = smallest == 0 ? nodes : std::min(smallest, nodes);
-    }
-    throw ConfigError(study.path + ": " + host.allocation.describe() +
-                      " is smaller than every point selected (the smallest needs " +
-                      std::to_string(smallest) + " nodes): nothing would run; allocate at least " +
-                      std::to_string(smallest) + " nodes");
+  if (!any_runs) {
+    const auto first = std::find_if(study.points.begin(), study.points.end(),
+                                    [&](const auto& p) { return filter.selects(p); });
+    throw ConfigError(study.path + ": no point selected can run on " + host.allocation.describe() +
+                      ": " +
+                      (first == study.points.end() ? std::string("none is selected")
+                                                   : "the first " + left_out.at(first->id)) +
+                      "; nothing would run");
   }
-  return too_large;
+  return left_out;
 }
 
 void print_plan(const study::Study& study, const LaunchHost& host, const PointFilter& filter,
                 bool full, const PackingOptions& packing, std::ostream& out) {
-  const TooLarge too_large = check_points(study, host, filter);
+  const LeftOut left_out = check_points(study, host, filter);
   std::vector<const study::StudyPoint*> selected;
   for (const auto& point : study.points) {
     if (filter.selects(point)) selected.push_back(&point);
@@ -265,15 +267,15 @@ void print_plan(const study::Study& study, const LaunchHost& host, const PointFi
     ++number;
     if (!filter.selects(point)) continue;
     const PointFiles files = point_files(study, point);
-    const auto large = too_large.find(point.id);
+    const auto large = left_out.find(point.id);
     const bool done = results::is_complete_point_file(files.results_file);
     out << "[" << number << "/" << study.points.size() << "] " << point.id << "  "
         << point.world_size << " ranks  "
-        << (done                       ? "done     "
-            : large != too_large.end() ? "skipped  "
-                                       : "to run   ")
+        << (done                      ? "done     "
+            : large != left_out.end() ? "skipped  "
+                                      : "to run   ")
         << varied_text(point) << "\n";
-    if (large != too_large.end()) {
+    if (large != left_out.end()) {
       out << "    skipped (" << large->second << ")\n";
       continue;
     }
@@ -285,13 +287,13 @@ void print_plan(const study::Study& study, const LaunchHost& host, const PointFi
       for (std::string line; std::getline(lines, line);) out << "      " << line << "\n";
     }
   }
-  print_footer(study, host, too_large, selected, packing, out);
+  print_footer(study, host, left_out, selected, packing, out);
 }
 
 RunSummary run_study(const study::Study& study, const LaunchHost& host, const RunOptions& options,
                      const std::atomic<bool>& interrupt, std::ostream& out) {
   options.filter.check_ids(study);
-  const TooLarge too_large = check_points(study, host, options.filter);
+  const LeftOut left_out = check_points(study, host, options.filter);
   const std::string job_id = host.allocation.job_id;
   const std::string scheduler = scheduler_of(host.allocation);
 
@@ -307,8 +309,8 @@ RunSummary run_study(const study::Study& study, const LaunchHost& host, const Ru
       auto& status = known[point.id];
       if (!options.force && status.status == "completed") {
         ++summary.skipped;
-      } else if (const auto large = too_large.find(point.id); large != too_large.end()) {
-        ++summary.too_large;
+      } else if (const auto large = left_out.find(point.id); large != left_out.end()) {
+        ++summary.left_out;
         status.status = "skipped";
         status.reason = large->second;
         status.job_id = job_id;
@@ -323,8 +325,8 @@ RunSummary run_study(const study::Study& study, const LaunchHost& host, const Ru
   }
   out << "study " << study.name << ": " << summary.selected << " of " << study.points.size()
       << " points selected, " << summary.skipped << " already done, ";
-  if (summary.too_large > 0) {
-    out << summary.too_large << " too large for " << host.allocation.describe() << ", ";
+  if (summary.left_out > 0) {
+    out << summary.left_out << " cannot run on " << host.allocation.describe() << ", ";
   }
   out << to_run.size() << " to run; results in " << study.study_dir() << "/\n";
   for (const auto& line : skipped_lines) out << line;

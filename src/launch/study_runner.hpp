@@ -30,14 +30,15 @@ class PointFilter {
   std::vector<std::pair<std::string, std::vector<std::string>>> keys_;  ///< key -> canonical values
 };
 
-/// Points of the allocation that are too large for it: id -> why ("needs 3 nodes, the
-/// allocation has 2").
-using TooLarge = std::map<std::string, std::string>;
+/// Points that cannot run where the study runs, with why: larger than the allocation ("needs 3
+/// nodes, the allocation has 2"), or more threads than a node's CPUs when the study says
+/// skip_oversubscribed ("needs 5 CPUs, this machine has 2").
+using LeftOut = std::map<std::string, std::string>;
 
 /// Checks every point before anything runs: workload parameters, and launchability on `host`
-/// of every point that fits its allocation. Returns the points that do not fit. Throws
-/// ConfigError naming the point, or when no point `filter` selects fits.
-TooLarge check_points(const study::Study& study, const LaunchHost& host, const PointFilter& filter);
+/// of every point that can run there. Returns the points that cannot. Throws ConfigError naming
+/// the point, or when no point `filter` selects can run.
+LeftOut check_points(const study::Study& study, const LaunchHost& host, const PointFilter& filter);
 
 /// Prints the plan: the number of points, the fixed parameters, and for each selected point its
 /// id, varied parameters, rank count, status on disk and exact launch line (or why it does not
@@ -54,8 +55,8 @@ struct RunOptions {
 
 struct RunSummary {
   int selected = 0;
-  int skipped = 0;    ///< already had a complete results file
-  int too_large = 0;  ///< need more nodes than the allocation has
+  int skipped = 0;   ///< already had a complete results file
+  int left_out = 0;  ///< cannot run here: larger than the allocation, or oversubscribed
   int completed = 0;
   int failed = 0;  ///< failed or timed out
   bool interrupted = false;
@@ -64,9 +65,9 @@ struct RunSummary {
 /// Runs every selected point that has no complete results file (all with `force`) and fits the
 /// allocation, writing each point's files under results/<study>/points/<id>/ and updating
 /// results/<study>/index.h5 (under its lock: other allocations may run the same study) when a
-/// point starts and when it ends. A point too large for the allocation is recorded as
-/// skipped, a failing point as failed, and the sweep goes on; `interrupt` (SIGINT, SIGTERM,
-/// scancel) kills the running point, records it and stops.
+/// point starts and when it ends. A point that cannot run here (check_points) is recorded as
+/// skipped with why, a failing point as failed, and the sweep goes on; `interrupt` (SIGINT,
+/// SIGTERM, scancel) kills the running point, records it and stops.
 RunSummary run_study(const study::Study& study, const LaunchHost& host, const RunOptions& options,
                      const std::atomic<bool>& interrupt, std::ostream& out);
 

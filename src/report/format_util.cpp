@@ -76,6 +76,54 @@ std::string render_table(const std::vector<std::string>& header,
   return out.str();
 }
 
+std::string without_repetition(const std::string& varied) {
+  std::string out;
+  std::istringstream items(varied);
+  for (std::string item; std::getline(items, item, ',');) {
+    const auto first = item.find_first_not_of(' ');
+    if (first == std::string::npos || item.compare(first, 11, "repetition=") == 0) continue;
+    out += (out.empty() ? "" : ", ") + item.substr(first);
+  }
+  return out;
+}
+
+std::string render_labelled_table(const std::vector<std::string>& header,
+                                  const std::vector<std::vector<std::string>>& rows, bool markdown,
+                                  bool wide, std::size_t left_columns) {
+  const std::string full = render_table(header, rows, markdown, left_columns);
+  if (markdown || wide || full.find('\n') <= kTextWidth) return full;
+  // Fold: the label column as headings, the other columns as one table (aligned across groups).
+  const std::vector<std::string> rest_header(header.begin() + 1, header.end());
+  std::vector<std::vector<std::string>> rest;
+  for (const auto& row : rows) rest.emplace_back(row.begin() + 1, row.end());
+  std::istringstream lines(render_table(rest_header, rest, false, left_columns - 1));
+  std::ostringstream out;
+  std::string line;
+  std::getline(lines, line);
+  out << "  " << line << "\n";
+  for (const auto& row : rows) {
+    std::getline(lines, line);
+    if (!row.front().empty()) out << row.front() << "\n";
+    out << "  " << line << "\n";
+  }
+  return out.str();
+}
+
+std::string wrapped(const std::string& text) {
+  const std::size_t width = kTextWidth - 20;
+  std::string out;
+  std::string line;
+  std::istringstream words(text);
+  for (std::string word; words >> word;) {
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return out + line + "\n";
+}
+
 std::string point_label(const std::string& id, const std::string& varied) {
   return varied.empty() ? id : id + " " + varied;
 }

@@ -37,18 +37,6 @@ std::string parameters_key(const results::PointData& point) {
   return key;
 }
 
-/// Swept values without the repetition, which compare pools.
-std::string without_repetition(const std::string& varied) {
-  std::string out;
-  std::istringstream items(varied);
-  for (std::string item; std::getline(items, item, ',');) {
-    const auto first = item.find_first_not_of(' ');
-    if (first == std::string::npos || item.compare(first, 11, "repetition=") == 0) continue;
-    out += (out.empty() ? "" : ", ") + item.substr(first);
-  }
-  return out.empty() ? "the only point" : out;
-}
-
 std::map<std::string, Group> groups_of(const ResultSet& set, std::vector<std::string>& order) {
   std::map<std::string, Group> groups;
   for (std::size_t i = 0; i < set.points.size(); ++i) {
@@ -56,6 +44,7 @@ std::map<std::string, Group> groups_of(const ResultSet& set, std::vector<std::st
     auto [it, inserted] = groups.try_emplace(key);
     if (inserted) {
       it->second.label = without_repetition(set.varied[i]);
+      if (it->second.label.empty()) it->second.label = "the only point";
       it->second.id = set.ids[i];
       order.push_back(key);
     }
@@ -185,7 +174,7 @@ SetComparison compare_result_sets(const std::string& base, const std::string& ne
   return comparison;
 }
 
-std::string format_set_comparison(const SetComparison& c, const std::string& format) {
+std::string format_set_comparison(const SetComparison& c, const std::string& format, bool wide) {
   std::ostringstream out;
   const auto interval = [](const RelativeChange& r) {
     return "[" + json_number(r.low) + ", " + json_number(r.high) + "]";
@@ -246,7 +235,7 @@ std::string format_set_comparison(const SetComparison& c, const std::string& for
   out << (markdown ? "## " : "") << "compare\n"
       << (markdown ? "\n- " : "  ") << "base: " << c.base_title << "\n"
       << (markdown ? "- " : "  ") << "new:  " << c.new_title << "\n\n"
-      << summary_line(c) << "\n\n";
+      << wrapped(summary_line(c)) << "\n";
   const std::vector<std::string> header = {
       "point",       "operation", "base p50 [us]", "new p50 [us]", "p50 change [95% CI]",
       "mean change", "p (U)",     "verdict"};
@@ -259,7 +248,7 @@ std::string format_set_comparison(const SetComparison& c, const std::string& for
                     p_text(r.p_value), r.verdict});
     previous = r.point;
   }
-  out << render_table(header, rows, markdown, 2);
+  out << render_labelled_table(header, rows, markdown, wide, 2);
   for (const auto& [label, list] :
        {std::pair{"only in base", &c.only_in_base}, std::pair{"only in new", &c.only_in_new}}) {
     if (list->empty()) continue;

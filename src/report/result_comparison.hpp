@@ -59,7 +59,9 @@ SetComparison compare_result_sets(const std::string& base, const std::string& ne
 /// The verdict for a change (see ChangeRow::verdict).
 std::string verdict_of(const ChangeOfCentre& change, double p_value, const CompareOptions& options);
 
-/// Renders a comparison as "table", "markdown", "csv" or "json".
-std::string format_set_comparison(const SetComparison& comparison, const std::string& format);
+/// Renders a comparison as "table" (folded to kTextWidth columns unless `wide`), "markdown",
+/// "csv" or "json".
+std::string format_set_comparison(const SetComparison& comparison, const std::string& format,
+                                  bool wide = false);
 
 }  // namespace scalestudy::report

@@ -1,10 +1,13 @@
 // Reading a study's completed points, or one point file.
 #include "report/result_set.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "report/format_util.hpp"
 
 namespace scalestudy::report {
 
@@ -29,7 +32,7 @@ std::vector<std::string> ResultSet::list_attribute(const std::string& name) cons
   return out;
 }
 
-ResultSet read_result_set(const std::string& dir_or_file) {
+ResultSet read_result_set(const std::string& dir_or_file, bool include_older) {
   ResultSet set;
   if (!fs::is_directory(dir_or_file)) {
     set.points.push_back(results::read_point_file(dir_or_file));
@@ -60,6 +63,33 @@ ResultSet read_result_set(const std::string& dir_or_file) {
   set.title = "study " + set.attribute("study_name") + ": " +
               std::to_string(set.points.size() + set.not_completed.size()) + " points, " +
               std::to_string(set.points.size()) + " completed";
+
+  // Points the index no longer lists: the study changed since they ran.
+  std::set<std::string> listed(set.ids.begin(), set.ids.end());
+  for (const auto& status : set.not_completed) listed.insert(status.id);
+  const fs::path folder = fs::path(dir_or_file) / "points";
+  std::vector<std::string> older;
+  if (fs::is_directory(folder)) {
+    for (const auto& entry : fs::directory_iterator(folder)) {
+      const std::string id = entry.path().filename().string();
+      if (!listed.count(id) &&
+          results::is_complete_point_file((entry.path() / "point.h5").string())) {
+        older.push_back(id);
+      }
+    }
+  }
+  std::sort(older.begin(), older.end());
+  set.older_ids = older;
+  if (include_older && !older.empty()) {
+    const auto swept = set.list_attribute("swept_keys");
+    for (const auto& id : older) {
+      set.points.push_back(results::read_point_file((folder / id / "point.h5").string()));
+      set.ids.push_back(id);
+      set.varied.push_back("older: " + detail::group_text(set.points.back(), swept, {}));
+      set.durations.push_back(0);
+    }
+    set.older_included = true;
+  }
   return set;
 }
 

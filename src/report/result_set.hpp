@@ -18,6 +18,10 @@ struct ResultSet {
   std::vector<std::string> varied;                  ///< swept values of each point
   std::vector<double> durations;                    ///< the jobs' wall times, from the index
   std::vector<results::PointStatus> not_completed;  ///< failed, timed-out, pending points
+  /// Complete point files in points/ that the index does not list: points of an older version
+  /// of the study (their ids: another parameter set or scalestudy version).
+  std::vector<std::string> older_ids;
+  bool older_included = false;  ///< whether they are among `points`
 
   /// The index attribute `name` as text ("" when absent).
   std::string attribute(const std::string& name) const;
@@ -26,7 +30,9 @@ struct ResultSet {
 };
 
 /// Reads `dir_or_file`: a study results directory (its index.h5 and completed point files) or
-/// a point file. Throws ResultsError when nothing can be read.
-ResultSet read_result_set(const std::string& dir_or_file);
+/// a point file. With `include_older`, the points of older versions of the study (older_ids)
+/// are read too, after the study's own, labelled by their values of the swept keys. Throws
+/// ResultsError when nothing can be read.
+ResultSet read_result_set(const std::string& dir_or_file, bool include_older = false);
 
 }  // namespace scalestudy::report

@@ -1,5 +1,6 @@
 // Rank tests and bootstrap intervals for comparing two result sets.
 #include "report/significance.hpp"
+#include "report/statistics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -25,18 +26,11 @@ double mean_of(std::span<const double> values) {
   return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
 }
 
-/// The 2.5th and 97.5th percentiles of `ratios` (numpy's interpolation), as changes.
+/// The 2.5th and 97.5th percentiles of `ratios`, as changes.
 void interval(std::vector<double>& ratios, RelativeChange& change) {
   std::sort(ratios.begin(), ratios.end());
-  const auto at = [&](double q) {
-    const double position = q * static_cast<double>(ratios.size() - 1);
-    const auto below = static_cast<std::size_t>(std::floor(position));
-    const auto above = std::min(below + 1, ratios.size() - 1);
-    const double fraction = position - static_cast<double>(below);
-    return ratios[below] + fraction * (ratios[above] - ratios[below]);
-  };
-  change.low = at(0.025) - 1;
-  change.high = at(0.975) - 1;
+  change.low = percentile_of_sorted(ratios, 2.5) - 1;
+  change.high = percentile_of_sorted(ratios, 97.5) - 1;
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ const std::vector<std::string_view>& study_keys() {
   static const std::vector<std::string_view> keys = {
       "name",       "description", "workload", "backend",     "deployment",  "parameters",
       "sweep",      "zip",         "exclude",  "scaling",     "repetitions", "warmup",
-      "iterations", "timeout_s",   "launcher", "results_dir", "report"};
+      "iterations", "timeout_s",   "launcher", "results_dir", "report",      "skip_oversubscribed"};
   return keys;
 }
 
@@ -134,6 +134,10 @@ Study parse_study(const std::string& text, const std::string& path) {
       detail::parse_scaling(p, node, study, draft);
     } else if (key == "repetitions") {
       study.repetitions = static_cast<int>(p.integer(node, "repetitions", 1, 1000000));
+    } else if (key == "skip_oversubscribed") {
+      study.skip_oversubscribed = std::get<bool>(p.value(
+          core::ParamSpec{"skip_oversubscribed", core::ParamType::Boolean, "false", "", "", {}},
+          node));
     } else if (key == "timeout_s") {
       study.timeout_s = std::get<double>(p.value(
           core::ParamSpec{"timeout_s", core::ParamType::Real, "600", "", "", {}, 1e-3, 1e9}, node));

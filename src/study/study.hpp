@@ -54,6 +54,9 @@ struct Study {
   LauncherSpec launcher;
   ScalingSpec scaling;
   int repetitions = 1;
+  /// Leave out the points whose threads exceed a node's CPUs (this machine's, with virtual
+  /// nodes) instead of running them oversubscribed: recorded as skipped, with why.
+  bool skip_oversubscribed = false;
   double timeout_s = 600;
   std::string results_dir = "results";
   std::string report_compare;  ///< report.compare: swept key the report compares side by side

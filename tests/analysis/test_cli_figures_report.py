@@ -119,10 +119,10 @@ def test_summary_json_equals_scalestudy_report(study_dir):
         for mine, ref in zip(ours[key], theirs[key]):
             assert mine.keys() >= ref.keys()
             for field, value in ref.items():
-                if isinstance(value, list):   # an interval: the report's t is a 4-decimal table
+                if isinstance(value, list):   # an interval
                     for a, b in zip(mine[field], value):
                         assert (a is None and b is None) or math.isclose(
-                            a, b, rel_tol=1e-4, abs_tol=1e-300), (key, field, mine[field], value)
+                            a, b, rel_tol=1e-12, abs_tol=1e-300), (key, field, mine[field], value)
                 elif isinstance(value, float) and value != 0:
                     assert math.isclose(mine[field], value, rel_tol=1e-12), (key, field)
                 else:

@@ -190,10 +190,18 @@ def test_no_problem_line_without_flags(flagged_dir, tmp_path):
 
 def test_t_interval_and_ratio_interval():
     from scipy import stats as scipy_stats
+    # t's quantile to double precision: closed forms for 1 and 2 degrees of freedom.
+    assert stats.t_quantile_975(1) == pytest.approx(math.tan(0.475 * math.pi), rel=1e-15)
+    assert stats.t_quantile_975(2) == pytest.approx(0.95 / math.sqrt(2 * 0.975 * 0.025),
+                                                    rel=1e-15)
+    assert stats.t_quantile(7, 0.9) == pytest.approx(scipy_stats.t.ppf(0.95, 7), rel=1e-7)
     x = np.array([1.0, 1.3, 0.9, 1.1])
     low, high = stats.t_interval(x)
+    half = stats.t_quantile_975(3) * x.std(ddof=1) / 2
+    assert (low, high) == pytest.approx((x.mean() - half, x.mean() + half), rel=1e-15)
     expected = scipy_stats.t.interval(0.95, x.size - 1, loc=x.mean(), scale=scipy_stats.sem(x))
-    assert (low, high) == pytest.approx(expected, rel=1e-12)
+    assert (low, high) == pytest.approx(expected, rel=1e-7)   # scipy's ppf: about 1e-8
+    assert stats.mean_interval(x) == (x.mean(), low, high)
     assert all(math.isnan(v) for v in stats.t_interval([1.0]))
     # T1/Tp at its least and most: the ratio of the two t-intervals.
     a, b = np.array([2.0, 2.2, 1.9]), np.array([1.0, 2.0])

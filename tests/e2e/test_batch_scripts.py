@@ -257,8 +257,8 @@ def test_plan_on_a_login_node_ends_with_a_footer(tmp_path):
     done = scalestudy("plan", study, "--nodes", "5", "--cpus-per-node", "8", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "skipped (needs 6 nodes, the allocation has 5)" in done.stdout
-    assert "summary: 6 points, 2 to 6 nodes each; the allocation planned for (5 nodes, --nodes 5)"\
-        ": 1 too large, left out" in done.stdout
+    assert "summary: 6 points, 2 to 6 nodes each; 1 cannot run on the allocation planned for (5 nodes, --nodes 5)"\
+        ", left out" in done.stdout
     assert "scalestudy jobs would write 4 allocations" in done.stdout
     # 2+3+3+4+5 nodes' points of 600 s, plus 5 minutes per allocation (6-node point left out).
     hours = (2 * 900 + 3 * 1500 + 4 * 900 + 5 * 900) / 3600

@@ -7,6 +7,7 @@
 
 #include "report/result_comparison.hpp"
 #include "report/significance.hpp"
+#include "report/statistics.hpp"
 
 namespace scalestudy::report {
 namespace {
@@ -75,6 +76,24 @@ TEST(CompareVerdict, SignificanceAndThresholdDecide) {
   EXPECT_EQ(verdict_of(change(0.0, -0.03, 0.03), 0.9, options), "unchanged");
   EXPECT_EQ(verdict_of(change(0.0, -0.20, 0.25), 0.9, options), "noisy");
   EXPECT_EQ(verdict_of(change(0.30, -0.10, 0.70), 0.2, options), "noisy");  // not significant
+}
+
+TEST(MeanInterval, IsStudentsTInterval) {
+  // mean -+ t(0.975, 2) x scipy.stats.sem for 1, 2, 4.
+  const Interval i = mean_interval(std::vector<double>{1, 2, 4});
+  EXPECT_NEAR(i.estimate, 7.0 / 3, 1e-12);
+  EXPECT_NEAR(i.low, -1.4612497002634282, 1e-12);
+  EXPECT_NEAR(i.high, 6.127916366930095, 1e-12);
+  EXPECT_FALSE(mean_interval(std::vector<double>{5}).has_bounds());
+  EXPECT_EQ(mean_interval(std::vector<double>{5}).estimate, 5);
+  // The roots of 0.5 I_{df/(df+t^2)}(df/2, 1/2) = 0.025 by scipy.special.betainc and brentq:
+  // exact where scipy.stats.t.ppf is within 1e-8 (its tail at its own 2.02107538299533740
+  // for df 40 is 0.025 + 4e-10).
+  EXPECT_NEAR(t_quantile_975(1), 12.706204736174707, 1e-12);
+  EXPECT_NEAR(t_quantile_975(2), 4.3026527297494646, 1e-13);
+  EXPECT_NEAR(t_quantile_975(40), 2.0210753903062697, 1e-13);
+  EXPECT_NEAR(t_quantile_975(100), 1.983971518523564, 1e-13);
+  EXPECT_NEAR(t_quantile_975(100000), 1.9599877075483951, 1e-10);  // lgamma cancellation
 }
 
 }  // namespace
