@@ -254,9 +254,13 @@ def _row_bars(ax: plt.Axes, rows: pd.DataFrame, low: str, high: str, color: str)
     interval_bars(ax, rows["clients"], _col(rows, low), _col(rows, high), colors)
 
 
-def _interval_handle() -> Line2D:
-    return Line2D([], [], color="0.3", marker="_", markersize=7, linewidth=1.0,
-                  label="bars: 95% interval\nover repetitions")
+def _interval_handles(frame: pd.DataFrame, *columns: str) -> list[Line2D]:
+    """The legend entry of the interval bars, when `frame` has one to draw."""
+    drawn = frame[~_left_out(frame)]
+    if not any(np.isfinite(_col(drawn, c)).any() for c in columns):
+        return []
+    return [Line2D([], [], color="0.3", marker="_", markersize=7, linewidth=1.0,
+                   label="bars: 95% interval\nover repetitions")]
 
 
 # --- violins ------------------------------------------------------------------------------
@@ -442,7 +446,7 @@ def scaling_time(table: pd.DataFrame, mode: str, time_op: str = "loop_time") -> 
         ax.set_ylabel(f"Time T: slowest client's {time_op}")
         handles.append(Line2D([], [], color="0.3", linestyle="--", label=(
             "ideal: T1·p1/p" if mode == "strong" else "ideal: T1 (constant)")))
-        handles.append(_interval_handle())
+        handles += _interval_handles(table, "time_low_s")
         handles += flag_handles(table)
         _legend_right(ax, handles)
         ax.set_title(f"Time vs. clients ({mode} scaling; median over repetitions)")
@@ -499,7 +503,8 @@ def scaling_throughput(table: pd.DataFrame, rates: pd.DataFrame) -> Figure:
         handles = [Line2D([], [], color=colors[g], marker="o", markersize=4, label=g)
                    for g in pd.unique(table["group"])]
         handles.append(Line2D([], [], color="0.3", linestyle="--", label="ideal: linear in p"))
-        handles.append(_interval_handle())
+        handles += (_interval_handles(table, "work_per_s_low")
+                    or _interval_handles(rates, "ops_per_s_low"))
         handles += flag_handles(pd.concat([table, rates], ignore_index=True))
         _legend_right(axes[0][-1], handles)
         fig.suptitle("Throughput vs. clients (log-log, medians over repetitions)", fontsize=11)
@@ -544,7 +549,7 @@ def efficiency(table: pd.DataFrame, mode: str) -> Figure:
         right_ax.set_title("Parallel efficiency (dashed: ideal 1)")
         handles = [Line2D([], [], color=colors[g], marker="o", label=g)
                    for g in pd.unique(table["group"])]
-        handles.append(_interval_handle())
+        handles += _interval_handles(table, "speedup_low", "efficiency_low")
         handles += flag_handles(table)
         _legend_right(right_ax, handles)
         fig.suptitle(f"{mode.capitalize()} scaling against each group's smallest point p1",

@@ -145,14 +145,22 @@ _POINT_CONSEQUENCES = {
 
 
 def flag_problems(analysis: Analysis) -> list[str]:
-    """One line per validity problem of the study, worst first, e.g. "6 of 10 points are
-    oversubscribed (up to 4 threads on 2 CPUs): their scaling figures are not meaningful";
-    then what the analysis did about them (flagged points left out, or kept). Empty when no
-    point or operation row is flagged."""
+    """One line per validity problem of the study, worst first: the points that did not
+    complete (failed, skipped, ...), then each flag, e.g. "6 of 10 points are oversubscribed
+    (up to 4 threads on 2 CPUs): their scaling figures are not meaningful"; then what the
+    analysis did about them (flagged points left out, or kept). Empty when every point
+    completed and no point or operation row is flagged."""
     study = analysis.study
     done = study.completed
     total = len(done)
     lines = []
+    missing = analysis.failed
+    if len(missing):
+        counts = missing["status"].value_counts()
+        lines.append(f"{len(missing)} of {len(study.points)} points did not complete ("
+                     + ", ".join(f"{n} {status}" for status, n in counts.items())
+                     + "): they are in no table or figure; why is under 'Points that did not "
+                       "complete'")
     prov = study.provenance.set_index("point_id") if len(study.provenance) else pd.DataFrame()
     for flag in POINT_FLAGS:
         ids = [pid for pid, f in zip(done["id"], done["flags"]) if flag in split_flags(f)]
