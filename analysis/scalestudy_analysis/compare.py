@@ -10,9 +10,9 @@ result sets"), as a function returning a DataFrame.
   the relative change of the p50 and of the mean (``new / base - 1``), each with a 95 %
   percentile-bootstrap interval (500 resamples of both sides); the two-sided Mann-Whitney U
   p-value (scipy's ``mannwhitneyu(method="asymptotic")``: tie- and continuity-corrected; 1 when
-  every sample is equal); and a verdict: ``regressed`` / ``improved`` when p < alpha (0.05)
-  and the p50 changed by more than the threshold, ``unchanged`` when the p50's interval lies
-  within +- the threshold, ``noisy`` otherwise.
+  every sample is equal); and a verdict: ``regressed`` / ``improved`` when p < alpha (0.05),
+  the p50 changed by more than the threshold and its interval excludes no change,
+  ``unchanged`` when the p50's interval lies within +- the threshold, ``noisy`` otherwise.
 - The bootstrap draws the same resamples as the C++ side: `MersenneTwister64` is
   ``std::mt19937_64`` (seeded 1 for every row) and `_indices` is libstdc++'s
   ``uniform_int_distribution`` (Lemire's method on 128-bit products), consumed in the same
@@ -207,15 +207,16 @@ def mann_whitney_p(a: np.ndarray, b: np.ndarray) -> float:
 
 def verdict(change: dict[str, float], p_value: float, threshold: float = DEFAULT_THRESHOLD,
             alpha: float = DEFAULT_ALPHA) -> str:
-    """``regressed`` | ``improved`` (p < alpha and the p50 changed by more than `threshold`),
-    ``unchanged`` (the p50's interval within +- `threshold`), else ``noisy``."""
+    """``regressed`` | ``improved`` (p < alpha, the p50 changed by more than `threshold` and
+    its interval excludes no change), ``unchanged`` (the p50's interval within +- `threshold`),
+    else ``noisy``."""
     estimate = change["p50_change"]
-    significant = p_value < alpha
-    if significant and estimate > threshold:
-        return "regressed"
-    if significant and estimate < -threshold:
-        return "improved"
     low, high = change["p50_change_low"], change["p50_change_high"]
+    significant = p_value < alpha
+    if significant and estimate > threshold and low > 0:
+        return "regressed"
+    if significant and estimate < -threshold and high < 0:
+        return "improved"
     if math.isfinite(low) and low >= -threshold and high <= threshold:
         return "unchanged"
     return "noisy"

@@ -122,9 +122,10 @@ std::string verdict_of(const ChangeOfCentre& change, double p_value,
                        const CompareOptions& options) {
   const auto& median = change.median;
   const double t = options.threshold;
+  // The U test pools every sample; the interval must agree that the p50 moved at all.
   const bool significant = p_value < options.alpha;
-  if (significant && median.estimate > t) return "regressed";
-  if (significant && median.estimate < -t) return "improved";
+  if (significant && median.estimate > t && median.low > 0) return "regressed";
+  if (significant && median.estimate < -t && median.high < 0) return "improved";
   if (std::isfinite(median.low) && median.low >= -t && median.high <= t) return "unchanged";
   return "noisy";
 }

@@ -31,7 +31,8 @@ struct ChangeRow {
   SideFigures next;
   ChangeOfCentre change;  ///< of the median (p50) and of the mean, with 95 % intervals
   double p_value = 1;     ///< Mann-Whitney U, two-sided
-  /// regressed | improved: significant and the p50 changed by more than the threshold;
+  /// regressed | improved: significant, the p50 changed by more than the threshold and its
+  /// interval excludes no change;
   /// unchanged: the p50's interval lies within the threshold; noisy: neither.
   std::string verdict;
 };

@@ -393,3 +393,16 @@ def test_compare_figure_is_coloured_by_verdict_and_hollow_when_flagged():
     assert faces == [False, False, True]   # few_samples alone is not a flagged point
     assert "hollow: flagged point\n(oversubscribed)" in legend_texts(fig)
     plt.close(fig)
+
+
+def test_compare_verdict_needs_the_interval_to_exclude_no_change():
+    from scalestudy_analysis.compare import verdict
+
+    def change(estimate, low, high):
+        return {"p50_change": estimate, "p50_change_low": low, "p50_change_high": high}
+    assert verdict(change(0.30, 0.25, 0.35), 1e-9) == "regressed"
+    assert verdict(change(-0.30, -0.35, -0.25), 1e-9) == "improved"
+    # Significant by the U test (repetitions pooled), but the p50 may not have moved at all.
+    assert verdict(change(0.30, -0.20, 1.07), 1e-4) == "noisy"
+    assert verdict(change(-0.30, -0.60, 0.02), 1e-4) == "noisy"
+    assert verdict(change(0.0, -0.03, 0.03), 0.9) == "unchanged"

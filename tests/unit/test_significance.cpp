@@ -76,6 +76,9 @@ TEST(CompareVerdict, SignificanceAndThresholdDecide) {
   EXPECT_EQ(verdict_of(change(0.0, -0.03, 0.03), 0.9, options), "unchanged");
   EXPECT_EQ(verdict_of(change(0.0, -0.20, 0.25), 0.9, options), "noisy");
   EXPECT_EQ(verdict_of(change(0.30, -0.10, 0.70), 0.2, options), "noisy");  // not significant
+  // Significant by the U test, but the p50's interval does not exclude no change.
+  EXPECT_EQ(verdict_of(change(0.30, -0.20, 1.07), 1e-4, options), "noisy");
+  EXPECT_EQ(verdict_of(change(-0.30, -0.60, 0.02), 1e-4, options), "noisy");
 }
 
 TEST(MeanInterval, IsStudentsTInterval) {
