@@ -31,7 +31,8 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from .load import Study, join_flags, load_study
-from .stats import configuration_key, selection, without_repetition
+from .samples import Samples
+from .stats import configuration_key, without_repetition
 
 DEFAULT_THRESHOLD = 0.05
 DEFAULT_ALPHA = 0.05
@@ -222,6 +223,25 @@ def verdict(change: dict[str, float], p_value: float, threshold: float = DEFAULT
     return "noisy"
 
 
+class _Kept:
+    """The kept samples of each (point, operation) of one side: read from the file when
+    compared, and the arrays forgotten again after (each is compared once, so a study of many
+    large points is never in memory at once)."""
+
+    def __init__(self, samples: Samples, **selection: bool) -> None:
+        self.samples, self.selection = samples, selection
+
+    def get(self, point_id: str, operation: str) -> np.ndarray:
+        data = self.samples.get(point_id, operation)
+        if data is None or data.size == 0:
+            return np.empty(0)
+        was_loaded = data.loaded
+        kept = data.kept(**self.selection)
+        if not was_loaded:
+            data.release()
+        return kept
+
+
 def _groups(study: Study) -> dict[tuple, dict[str, Any]]:
     """Completed points by parameter set (study order): label, first id, point ids."""
     done = study.completed
@@ -255,11 +275,8 @@ def compare(base_dir: str | Path, new_dir: str | Path, threshold: float = DEFAUL
     sides = {}
     for name, path in (("base", Path(base_dir)), ("new", Path(new_dir))):
         study = load_study(path)
-        keep = selection(study.samples, include_warmup=include_warmup,
-                         include_failed=include_failed)
-        kept = study.samples.loc[keep, ["point_id", "operation", "seconds"]]
-        by_row = {key: g["seconds"].to_numpy(float)
-                  for key, g in kept.groupby(["point_id", "operation"], sort=False)}
+        by_row = _Kept(study.samples, include_warmup=include_warmup,
+                       include_failed=include_failed)
         operations = {pid: list(g["operation"]) for pid, g in
                       study.operations.groupby("point_id", sort=False)}
         flags = dict(zip(zip(study.operations["point_id"], study.operations["operation"]),
@@ -269,8 +286,7 @@ def compare(base_dir: str | Path, new_dir: str | Path, threshold: float = DEFAUL
     base, new = sides["base"], sides["new"]
 
     def pooled(side: dict, group: dict, operation: str) -> np.ndarray:
-        parts = [side["samples"].get((pid, operation), np.empty(0)) for pid in group["points"]]
-        return np.concatenate(parts)
+        return np.concatenate([side["samples"].get(pid, operation) for pid in group["points"]])
 
     def flags(side: dict, group: dict, operation: str) -> str:
         return join_flags(*(side["flags"].get((pid, operation), "") for pid in group["points"]))

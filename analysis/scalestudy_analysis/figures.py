@@ -32,7 +32,8 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .fits import Fit
 from .load import P99_SAMPLES, display_value, join_flags, split_flags, without_flags
-from .stats import BASELINE_OPERATIONS, ITERATION_OPERATIONS, selection
+from .samples import Samples, as_samples
+from .stats import BASELINE_OPERATIONS, ITERATION_OPERATIONS
 
 STYLE = {
     "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9,
@@ -266,25 +267,42 @@ def _interval_handles(frame: pd.DataFrame, *columns: str) -> list[Line2D]:
 # --- violins ------------------------------------------------------------------------------
 
 
-def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
+def violin(samples: Samples | pd.DataFrame, operation: str, *, by: str | None = None,
            facet: str | Sequence[str] | None = None, include_warmup: bool = False,
            include_failed: bool = False, exclude_outliers: bool = False) -> Figure:
     """SmartSim-Scaling's violin plot: the distribution of `operation`'s time per call against
     the total number of clients, one series per value of `by` (any number), one panel per
     value (or combination of values) of the `facet` parameters. Means are marked (thick tick)
     and joined by a dotted line, medians (dot) and p99 (triangle; open when from fewer than
-    100 samples) marked; extrema are the whiskers. A violin of flagged points (samples'
-    ``flags``, percentile flags aside) is hollow and grey. Time is on a log scale: violins are
-    estimated on log10 of the time, so their shapes are true on that axis."""
-    keep = selection(samples, include_warmup=include_warmup, include_failed=include_failed,
-                     exclude_outliers=exclude_outliers)
-    data = samples[keep & (samples["operation"] == operation).to_numpy()]
-    if data.empty:
+    100 samples) marked; extrema are the whiskers. A violin of flagged points (the operation
+    rows' flags, percentile flags aside) is hollow and grey. Time is on a log scale: violins
+    are estimated on log10 of the time, so their shapes are true on that axis. `samples` are
+    a study's Samples (the points' ``clients`` and parameters come with them) or a tidy
+    frame; the points of one cell (repetitions) are pooled."""
+    samples = as_samples(samples)
+    choice = {"include_warmup": include_warmup, "include_failed": include_failed,
+              "exclude_outliers": exclude_outliers}
+    kept: dict[str, np.ndarray] = {}
+    flags_of: dict[str, str] = {}
+    for data in samples.of_operation(operation):
+        if data.size == 0:
+            continue
+        values = data.kept(**choice)
+        if values.size:
+            kept[data.point_id] = np.concatenate([kept[data.point_id], values]) \
+                if data.point_id in kept else values
+            flags_of[data.point_id] = join_flags(flags_of.get(data.point_id, ""),
+                                                 without_flags(data.flags, *PERCENTILE_FLAGS))
+    if not kept:
         raise ValueError(f"no samples of {operation} to plot")
-    clients = sorted(data["clients"].unique())
-    series = list(pd.unique(data[by])) if by else [None]
+    points = samples.points[samples.points["id"].isin(list(kept))].reset_index(drop=True)
+    for key in (by, *([facet] if isinstance(facet, str) else list(facet or []))):
+        if key is not None and key not in points.columns:
+            raise ValueError(f"unknown parameter {key!r}: not a column of the points")
+    clients = sorted(points["clients"].unique())
+    series = list(pd.unique(points[by])) if by else [None]
     keys = [facet] if isinstance(facet, str) else list(facet or [])
-    panels = [(title, data.iloc[index]) for title, index in _panels(data, keys)]
+    panels = [(title, points.iloc[index]) for title, index in _panels(points, keys)]
     colors = series_colors(series)
     width = 0.8 / len(series)
     rng = np.random.default_rng(0)
@@ -297,12 +315,14 @@ def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
                 mine = part if by is None else part[part[by] == value]
                 positions, means = [], []
                 for x, count in enumerate(clients):
-                    cell = mine[mine["clients"] == count]
-                    seconds = cell["seconds"].to_numpy()
+                    ids = mine.loc[mine["clients"] == count, "id"]
+                    if ids.empty:
+                        continue
+                    seconds = np.concatenate([kept[pid] for pid in ids])
                     seconds = seconds[seconds > 0]
                     if seconds.size == 0:
                         continue
-                    flags = join_flags(*pd.unique(point_flags(cell)))
+                    flags = join_flags(*(flags_of[pid] for pid in ids))
                     flagged_seen.append(flags)
                     few_seen |= seconds.size < P99_SAMPLES
                     position = x + (i - (len(series) - 1) / 2) * width
@@ -676,13 +696,17 @@ def rank_distributions(ranks: pd.DataFrame, nodes: pd.DataFrame, points: pd.Data
     in each of `point_ids`, ranks grouped by node (shaded bands, node median as a thick bar).
     Stragglers are red: ranks (and nodes) whose median exceeds the threshold (dotted red line,
     ``ratio x`` the point's median, solid grey). `ranks` and `nodes` are `stats.stragglers`
-    frames at level rank and node. The boxes of a flagged point (``points["flags"]``) are
-    hollow and its title says why."""
+    frames at level rank and node. A point of more than MAX_RANK_BOXES ranks draws the same
+    quantiles as bands over the ranks (p05-p95 light, p25-p75 darker, the median as a line)
+    and its straggler ranks as red dots: thousands of boxes would be neither readable nor
+    quick. The boxes (bands) of a flagged point (``points["flags"]``) are hollow and its title
+    says why."""
     ncols = min(3, len(point_ids))
     nrows = math.ceil(len(point_ids) / ncols)
     mine = ranks[ranks["operation"] == operation]
     varied = dict(zip(points["id"], points["varied"]))
     flags_of = dict(zip(points["id"], point_flags(points)))
+    banded = False
     with style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols + 2.2, 3.4 * nrows + 0.4),
                                  layout="constrained", squeeze=False)
@@ -690,7 +714,7 @@ def rank_distributions(ranks: pd.DataFrame, nodes: pd.DataFrame, points: pd.Data
             rows = mine[mine["point_id"] == pid].sort_values(["node", "rank"])
             node_rows = nodes[(nodes["operation"] == operation) & (nodes["point_id"] == pid)]
             flags = flags_of.get(pid, "")
-            _rank_panel(ax, rows, node_rows, hollow=bool(flags))
+            banded |= _rank_panel(ax, rows, node_rows, hollow=bool(flags))
             title = varied.get(pid) or pid
             if flags:
                 title = f"[flagged: {flags.replace(',', ', ')}] {title}"
@@ -702,12 +726,17 @@ def rank_distributions(ranks: pd.DataFrame, nodes: pd.DataFrame, points: pd.Data
             ax.set_visible(False)
         threshold = float(mine["threshold"].iloc[0]) if len(mine) else math.nan
         handles = [Patch(facecolor="#9ecae1", edgecolor="0.3",
-                         label="rank: box p25–p75,\nwhiskers p05–p95"),
-                   Patch(facecolor="#D55E00", edgecolor="0.3", label="straggler rank"),
-                   Line2D([], [], color="0.2", linewidth=3, label="node median\n(red: straggler)"),
-                   Line2D([], [], color="0.45", label="point median"),
-                   Line2D([], [], color="#D55E00", linestyle=":",
-                          label=f"straggler threshold\n({threshold:g}× point median)")]
+                         label="rank: box p25–p75,\nwhiskers p05–p95")]
+        if banded:
+            handles.append(Patch(facecolor="#9ecae1", alpha=0.6, label=(
+                f"over {MAX_RANK_BOXES} ranks: band p25–p75,\nlight band p05–p95, "
+                "line median")))
+        handles += [Patch(facecolor="#D55E00", edgecolor="0.3", label="straggler rank"),
+                    Line2D([], [], color="0.2", linewidth=3,
+                           label="node median\n(red: straggler)"),
+                    Line2D([], [], color="0.45", label="point median"),
+                    Line2D([], [], color="#D55E00", linestyle=":",
+                           label=f"straggler threshold\n({threshold:g}× point median)")]
         flagged = join_flags(*(flags_of.get(pid, "") for pid in point_ids))
         if flagged:
             handles.append(Patch(facecolor="white", edgecolor=FLAGGED_COLOR,
@@ -718,47 +747,74 @@ def rank_distributions(ranks: pd.DataFrame, nodes: pd.DataFrame, points: pd.Data
     return fig
 
 
+#: Ranks of a panel beyond which `rank_distributions` draws bands instead of boxes.
+MAX_RANK_BOXES = 96
+
+
 def _rank_panel(ax: plt.Axes, rows: pd.DataFrame, nodes: pd.DataFrame,
-                hollow: bool = False) -> None:
+                hollow: bool = False) -> bool:
+    """One point's panel; returns whether it was drawn as bands (over MAX_RANK_BOXES ranks)."""
     if rows.empty:
         ax.text(0.5, 0.5, "no samples", ha="center", va="center", transform=ax.transAxes)
-        return
-    stats = [{"med": r.median_s, "q1": r.p25_s, "q3": r.p75_s, "whislo": r.p05_s,
-              "whishi": r.p95_s, "fliers": []} for r in rows.itertuples()]
-    boxes = ax.bxp(stats, positions=range(len(stats)), widths=0.6, patch_artist=True,
-                   showfliers=False, medianprops={"color": "0.1"})
-    for box, straggler in zip(boxes["boxes"], rows["straggler"]):
-        if hollow:
-            box.set_facecolor("white")
-            box.set_edgecolor("#D55E00" if straggler else FLAGGED_COLOR)
-        else:
-            box.set_facecolor("#D55E00" if straggler else "#9ecae1")
-            box.set_edgecolor("0.3")
+        return False
     positions = np.arange(len(rows))
+    straggling = rows["straggler"].to_numpy(bool)
+    banded = len(rows) > MAX_RANK_BOXES
+    if banded:
+        column = {c: rows[c].to_numpy(float) for c in ("p05_s", "p25_s", "median_s", "p75_s",
+                                                       "p95_s")}
+        edge = {"facecolor": "none", "edgecolor": FLAGGED_COLOR} if hollow else \
+            {"color": "#9ecae1", "linewidth": 0}
+        ax.fill_between(positions, column["p05_s"], column["p95_s"], step="mid",
+                        alpha=0.35 if not hollow else 1.0, **edge)
+        ax.fill_between(positions, column["p25_s"], column["p75_s"], step="mid",
+                        alpha=0.8 if not hollow else 1.0, **edge)
+        ax.plot(positions, column["median_s"], color="0.1", linewidth=0.6,
+                drawstyle="steps-mid")
+        ax.plot(positions[straggling], column["median_s"][straggling], "o", color="#D55E00",
+                markersize=3, zorder=4)
+    else:
+        stats = [{"med": r.median_s, "q1": r.p25_s, "q3": r.p75_s, "whislo": r.p05_s,
+                  "whishi": r.p95_s, "fliers": []} for r in rows.itertuples()]
+        boxes = ax.bxp(stats, positions=range(len(stats)), widths=0.6, patch_artist=True,
+                       showfliers=False, medianprops={"color": "0.1"})
+        for box, straggler in zip(boxes["boxes"], straggling):
+            if hollow:
+                box.set_facecolor("white")
+                box.set_edgecolor("#D55E00" if straggler else FLAGGED_COLOR)
+            else:
+                box.set_facecolor("#D55E00" if straggler else "#9ecae1")
+                box.set_edgecolor("0.3")
     node_of = rows["node"].to_numpy()
-    for k, node in enumerate(pd.unique(node_of)):
-        span = positions[node_of == node]
-        if k % 2:
-            ax.axvspan(span[0] - 0.5, span[-1] + 0.5, color="0.93", zorder=0)
-        node_row = nodes[nodes["node"] == node]
-        if len(node_row):
-            straggler = bool(node_row["straggler"].iloc[0])
-            ax.hlines(float(node_row["median_s"].iloc[0]), span[0] - 0.45, span[-1] + 0.45,
-                      color="#D55E00" if straggler else "0.2", linewidth=3, zorder=3)
+    ids, first, count = np.unique(node_of, return_index=True, return_counts=True)
+    order = np.argsort(first)   # rows are sorted by node: spans in order
+    ids, first, count = ids[order], first[order], count[order]
+    shaded = [(f - 0.5, c) for k, (f, c) in enumerate(zip(first, count)) if k % 2]
+    if shaded:
+        ax.broken_barh(shaded, (0, 1), transform=ax.get_xaxis_transform(), color="0.93",
+                       zorder=0)
+    if len(nodes):
+        node_table = nodes.set_index("node")
+        known = np.isin(ids, node_table.index.to_numpy())
+        medians = node_table["median_s"].reindex(ids[known]).to_numpy(float)
+        red = node_table["straggler"].reindex(ids[known]).to_numpy(bool)
+        starts, spans = first[known], count[known]
+        ax.hlines(medians, starts - 0.45, starts + spans - 0.55,
+                  colors=np.where(red, "#D55E00", "0.2"), linewidth=3, zorder=3)
     median = float(rows["point_median_s"].iloc[0])
     ax.axhline(median, color="0.45", linewidth=1.0)
     ax.axhline(median * float(rows["threshold"].iloc[0]), color="#D55E00", linestyle=":",
                linewidth=1.2)
     log_ticks(ax, "seconds")
-    starts = {node: positions[node_of == node] for node in pd.unique(node_of)}
-    if len(starts) <= 8:
-        for node, span in starts.items():
-            ax.text((span[0] + span[-1]) / 2, 0.99, f"node {node}", ha="center", va="top",
+    if len(ids) <= 8:
+        for node, f, c in zip(ids, first, count):
+            ax.text(f + (c - 1) / 2, 0.99, f"node {node}", ha="center", va="top",
                     fontsize=7, color="0.4", transform=ax.get_xaxis_transform())
     step = max(1, math.ceil(len(rows) / 16))
     ax.set_xticks(positions[::step], [str(r) for r in rows["rank"].to_numpy()[::step]])
     ax.set_xlim(-0.6, len(rows) - 0.4)
     ax.grid(axis="x", visible=False)
+    return banded
 
 
 # --- fits --------------------------------------------------------------------------------

@@ -1,7 +1,14 @@
-"""Loaders: a study directory (its index.h5) or one point file -> pandas frames.
+"""Loaders: a study directory (its index.h5) or one point file -> a Study.
 
 The files are described in docs/results-format.md (point files) and docs/studies.md (the study
-index). Everything is read with h5py; nothing here computes statistics.
+index). Everything is read with h5py; nothing here computes statistics. Points, operations,
+ranks and provenance are small pandas frames; the timing samples stay columnar
+(samples.py: per operation a float64 array ``[rank, iteration]``), read from the file the
+first time an analysis asks for them. Loading a study reads only metadata, so it takes the
+same time for 2 clients as for 16,384.
+
+A point file that cannot be read (damaged, truncated, missing) is skipped with a
+PointFileWarning naming it, and its point listed as ``unreadable``; the others are analysed.
 
 Inference points hold, beside the client operations (``put_tensor``, ``run_script``,
 ``run_model``, ``unpack_tensor``), the database side as the record table
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -30,6 +38,9 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from .samples import (RANK_COLUMNS, SAMPLE_COLUMNS, OperationSamples, PointFileError, Samples,
+                      _Arrays)
+
 #: Parameters that are the scaling axis rather than a configuration (as `scalestudy report`).
 SCALING_AXIS_KEYS = ("client_nodes", "ranks_per_node", "repetition")
 
@@ -37,8 +48,6 @@ SCALING_AXIS_KEYS = ("client_nodes", "ranks_per_node", "repetition")
 INFERENCE_TABLE = "tables/model_requests"
 INFERENCE_DATASETS = ("queue_s", "compute_s", "batch_size")
 
-SAMPLE_COLUMNS = ("point_id", "rank", "node", "hostname", "role", "operation", "iteration",
-                  "seconds", "warmup", "failed", "flags")
 
 #: Every validity flag, in the order flag strings list them, and what each means.
 FLAGS = {
@@ -63,12 +72,14 @@ class Study:
                   log_tail, duration_s, world_size, varied, file, clients, flags (the point's
                   validity flags; "" when valid or not completed), then every parameter
                   (typed from the point file when completed, parsed from the index otherwise)
-      samples     timing sample (tidy): point_id, rank, node, hostname, role, operation,
-                  iteration (sample index, warm-up included), seconds, warmup, failed,
-                  flags (its operation row's), clients, then every parameter of the point
+      samples     not a frame: the columnar samples (samples.Samples) of every (point,
+                  operation), ``[rank, iteration]`` arrays read lazily; ``samples.frame()``
+                  gives the tidy frame of a selection (point_id, rank, node, hostname, role,
+                  operation, iteration, seconds, warmup, failed, flags, clients, parameters)
       operations  (point, operation): bytes (payload per call), rows, samples (per row),
                   flags (the point's and the operation's)
-      ranks       (point, rank): role, node, hostname, cpus, client_index, shard, peak_rss_bytes
+      ranks       (point, rank): role, node, hostname, cpus, client_index, shard,
+                  peak_rss_bytes (strings categorical)
       provenance  completed point: its root attributes (git sha, versions, times, command line)
       database    (point, database rank): shard, node and every counter
       inference   (point, request) when a point has ``/tables/model_requests``: queue_s, compute_s,
@@ -78,7 +89,7 @@ class Study:
     path: Path
     attrs: dict[str, Any]
     points: pd.DataFrame
-    samples: pd.DataFrame
+    samples: Samples
     operations: pd.DataFrame
     ranks: pd.DataFrame
     provenance: pd.DataFrame
@@ -229,7 +240,10 @@ def display_value(key: str, value: Any) -> str:
 
 
 def _read_point(path: Path, point_id: str) -> dict[str, Any]:
-    """Reads one point file into frames (samples without parameter columns yet)."""
+    """Reads one point file's metadata (attributes, parameters, ranks, each operation's shape,
+    rows and warm-up mask, database counters, the inference table): everything but the
+    samples, which OperationSamples read when first asked for. Raises on a file it cannot
+    read (damaged, truncated, not a point file)."""
     with h5py.File(path, "r") as f:
         attrs = {k: _text(v) for k, v in f.attrs.items()}
         params = {k: _text(v) for k, v in f["parameters"].attrs.items()}
@@ -237,32 +251,36 @@ def _read_point(path: Path, point_id: str) -> dict[str, Any]:
         ranks = pd.DataFrame({name: _column(ranks_group[name]) for name in ranks_group})
         ranks = ranks.rename(columns={"world_rank": "rank"})
         ranks.insert(0, "point_id", point_id)
-        pieces, operations = [], []
+        operations, ops = [], []
         operation_attrs, kept = {}, {}
         for op in f["timings"]:
-            seconds = f["timings"][op][()]
-            n_rows, n_samples = seconds.shape
+            timings, failures = f["timings"][op], f["failures"][op]
+            if timings.ndim != 2 or failures.shape != timings.shape:
+                raise ValueError(f"/timings/{op} is {timings.shape} and /failures/{op} "
+                                 f"{failures.shape}: not [rows, samples] both")
+            n_rows, n_samples = timings.shape
             rows = f["rows"][op][()].astype(np.int64)
             warmup = f["warmup"][op][()].astype(bool)
-            failed = f["failures"][op][()].astype(bool)
-            operation_attrs[op] = {k: _text(v) for k, v in f["timings"][op].attrs.items()}
-            kept[op] = int((~warmup[np.newaxis, :] & ~failed & ~np.isnan(seconds)).sum())
+            if rows.shape != (n_rows,) or warmup.shape != (n_samples,):
+                raise ValueError(f"/rows/{op} or /warmup/{op} does not match /timings/{op} "
+                                 f"{timings.shape}")
+            if timings.size:   # the last row: a damaged chunk index fails here, not later
+                timings[n_rows - 1]
+                failures[n_rows - 1]
+            operation_attrs[op] = {k: _text(v) for k, v in timings.attrs.items()}
+            if "flags" not in operation_attrs[op]:
+                kept[op] = _kept_up_to(timings, failures, warmup, P99_SAMPLES)
             operations.append({"point_id": point_id, "operation": op,
                                "bytes": int(operation_attrs[op].get("bytes", 0)),
                                "rows": n_rows, "samples": n_samples})
-            pieces.append(pd.DataFrame({
-                "point_id": point_id,
-                "rank": np.repeat(rows, n_samples),
-                "operation": op,
-                "iteration": np.tile(np.arange(n_samples, dtype=np.int64), n_rows),
-                "seconds": seconds.reshape(-1),
-                "warmup": np.tile(warmup, n_rows),
-                "failed": failed.reshape(-1),
-            }))
+            ops.append(OperationSamples(point_id=point_id, operation=op, ranks=rows,
+                                        warmup=warmup, shape=(n_rows, n_samples),
+                                        bytes=operations[-1]["bytes"],
+                                        _arrays=_Arrays(path, op)))
         point_flags, operation_flags = derive_flags(attrs, operation_attrs, kept)
-        for record, piece in zip(operations, pieces):
+        for record, samples in zip(operations, ops):
             record["flags"] = join_flags(point_flags, operation_flags[record["operation"]])
-            piece["flags"] = record["flags"]
+            samples.flags = record["flags"]
         database = pd.DataFrame({name: _column(f["database"][name]) for name in f["database"]})
         database.insert(0, "point_id", point_id)
         inference = pd.DataFrame()
@@ -278,17 +296,29 @@ def _read_point(path: Path, point_id: str) -> dict[str, Any]:
                 inference["failed"] = group["failed"][()].astype(bool)
             inference.insert(0, "request", np.arange(len(inference)))
             inference.insert(0, "point_id", point_id)
-    samples = pd.concat(pieces, ignore_index=True) if pieces else _empty_samples()
     return {"attrs": attrs, "params": params, "flags": point_flags, "ranks": ranks,
-            "samples": samples, "operations": operations, "database": database, "inference": inference}
+            "samples": ops, "operations": operations, "database": database,
+            "inference": inference}
 
 
-def _empty_samples() -> pd.DataFrame:
-    return pd.DataFrame({"point_id": pd.Series(dtype=object), "rank": pd.Series(dtype=np.int64),
-                         "operation": pd.Series(dtype=object),
-                         "iteration": pd.Series(dtype=np.int64),
-                         "seconds": pd.Series(dtype=float), "warmup": pd.Series(dtype=bool),
-                         "failed": pd.Series(dtype=bool), "flags": pd.Series(dtype=object)})
+def _kept_up_to(timings: h5py.Dataset, failures: h5py.Dataset, warmup: np.ndarray,
+                enough: int) -> int:
+    """The kept samples of an operation (not warm-up, not failed, not NaN), counted a block of
+    rows at a time until `enough`: what `derive_flags` needs, without reading every sample of
+    a large point."""
+    steady = ~warmup
+    n_rows = timings.shape[0]
+    if n_rows == 0 or not steady.any():
+        return 0
+    block = max(1, (1 << 20) // max(1, timings.shape[1]))
+    count = 0
+    for first in range(0, n_rows, block):
+        seconds = timings[first:first + block]
+        failed = failures[first:first + block].astype(bool)
+        count += int((steady[np.newaxis, :] & ~failed & ~np.isnan(seconds)).sum())
+        if count >= enough:
+            break
+    return count
 
 
 def _index_points(index_path: Path) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -306,21 +336,39 @@ def _clients(params: dict[str, Any]) -> int:
     return 0
 
 
+class PointFileWarning(UserWarning):
+    """A point file of a study that could not be read and was skipped."""
+
+
+#: Status of a completed point whose file could not be read (skipped, with a warning).
+UNREADABLE = "unreadable"
+
+
 def load_study(path: str | Path, progress: Callable[[str], None] | None = None) -> Study:
     """Loads a study directory (``results/<study>/`` with ``index.h5``) or one ``point.h5``.
 
-    Raises FileNotFoundError when neither is there. Failed, timed-out and pending points are
-    rows of ``points`` with their status, reason and log tail (see `failed_points`).
-    `progress` is told what is being read (the index, then each point file).
+    Reads every completed point's metadata; the samples stay in the files until an analysis
+    asks for them (`Samples`). Raises FileNotFoundError when neither is there. Failed,
+    timed-out and pending points are rows of ``points`` with their status, reason and log tail
+    (see `failed_points`). A point file that cannot be read (damaged, truncated, missing) is
+    skipped with a PointFileWarning naming it: its point gets the status ``unreadable`` and
+    the error as its reason, and the other points are analysed; a single point file given
+    alone that cannot be read raises PointFileError. `progress` is told what is being read
+    (the index, then each point file).
     """
     path = Path(path)
+    single = False
     if path.is_dir():
         index = path / "index.h5"
         if not index.exists():
             raise FileNotFoundError(f"{path} has no index.h5: give a study results directory "
                                     "(results/<study>/) or a point file")
-        attrs, points = _index_points(index)
+        try:
+            attrs, points = _index_points(index)
+        except (OSError, KeyError, ValueError) as error:
+            raise PointFileError(f"{index}: cannot read the study index ({error})") from error
     elif path.is_file():
+        single = True
         attrs = {}
         point_id = path.parent.name
         points = pd.DataFrame([{"id": point_id, "status": "completed", "exit_status": 0,
@@ -335,11 +383,26 @@ def load_study(path: str | Path, progress: Callable[[str], None] | None = None) 
     if progress:
         progress(f"reading {path}: {len(points)} points, {len(completed)} completed")
     reads: dict[str, dict[str, Any]] = {}
+    unreadable: dict[str, str] = {}
     for i, row in enumerate(completed):
+        file = path / row.file
         if progress:
-            progress(f"reading {path / row.file} ({i + 1}/{len(completed)})")
-        reads[row.id] = _read_point(path / row.file, row.id)
+            progress(f"reading {file} ({i + 1}/{len(completed)})")
+        try:
+            reads[row.id] = _read_point(file, row.id)
+        except Exception as error:   # noqa: BLE001 - any unreadable file is skipped, and said
+            reason = f"point file unreadable: {file}: {_describe(error)}"
+            if single:
+                raise PointFileError(f"{reason} (damaged or truncated?)") from error
+            warnings.warn(f"skipping {file}: {_describe(error)} (damaged or truncated?); the "
+                          "other points are analysed", PointFileWarning, stacklevel=2)
+            unreadable[row.id] = reason
 
+    if unreadable:
+        points = points.copy()
+        bad = points["id"].isin(list(unreadable))
+        points.loc[bad, "status"] = UNREADABLE
+        points.loc[bad, "reason"] = points.loc[bad, "id"].map(unreadable)
     param_rows, names = [], []
     for row in points.itertuples():
         params = (reads[row.id]["params"] if row.id in reads
@@ -354,16 +417,26 @@ def load_study(path: str | Path, progress: Callable[[str], None] | None = None) 
     points["flags"] = [reads[pid]["flags"] if pid in reads else "" for pid in points["id"]]
     points = pd.concat([points.reset_index(drop=True), params_frame], axis=1)
 
-    samples = _samples_with_context(reads, points, names)
     frames = {key: [r[key] for r in reads.values()] for key in ("ranks", "database", "inference")}
+    ranks = _concat(frames["ranks"])
+    for column in ("hostname", "role", "cpus", "cpus_used"):
+        if column in ranks.columns:
+            ranks[column] = ranks[column].astype("category")
     provenance = pd.DataFrame([{"point_id": pid, **r["attrs"]} for pid, r in reads.items()])
     operations = pd.DataFrame([op for r in reads.values() for op in r["operations"]],
                               columns=["point_id", "operation", "bytes", "rows", "samples",
                                        "flags"])
+    rank_columns = ["point_id", "rank", *[c for c in RANK_COLUMNS if c in ranks.columns]]
+    samples = Samples([s for r in reads.values() for s in r["samples"]], points,
+                      ranks[rank_columns] if len(ranks) else None, {"parameter_names": names})
     return Study(path=path, attrs=attrs, points=points, samples=samples, operations=operations,
-                 ranks=_concat(frames["ranks"]), provenance=provenance,
-                 database=_concat(frames["database"]), inference=_concat(frames["inference"]),
-                 parameter_names=names)
+                 ranks=ranks, provenance=provenance, database=_concat(frames["database"]),
+                 inference=_concat(frames["inference"]), parameter_names=names)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if len(text) < 300 else text[:300] + "..."
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -371,30 +444,9 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _samples_with_context(reads: dict[str, dict[str, Any]], points: pd.DataFrame,
-                          names: list[str]) -> pd.DataFrame:
-    if not reads:
-        samples = _empty_samples()
-    else:
-        samples = pd.concat([r["samples"] for r in reads.values()], ignore_index=True)
-    ranks = _concat([r["ranks"] for r in reads.values()])
-    if len(ranks):
-        ranks = ranks[["point_id", "rank", "node", "hostname", "role"]]
-        samples = samples.merge(ranks, on=["point_id", "rank"], how="left")
-    else:
-        for column in ("node", "hostname", "role"):
-            samples[column] = pd.Series(dtype=object)
-    samples = samples[list(SAMPLE_COLUMNS)]
-    context = points.set_index("id")[["clients", *names]]
-    context = context.drop(columns=[c for c in context.columns if c in SAMPLE_COLUMNS])
-    samples = samples.join(context, on="point_id")
-    for column in ("hostname", "role", "flags"):
-        samples[column] = samples[column].astype("category")
-    return samples
-
-
 def load_point(path: str | Path) -> Study:
-    """Loads one point file as a study of one point (its id is the file's directory name)."""
+    """Loads one point file as a study of one point (its id is the file's directory name).
+    Raises FileNotFoundError when it is not there, PointFileError when it cannot be read."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such point file")

@@ -13,9 +13,12 @@ Policy (documented in analysis/README.md):
 - Method ``iqr``: Tukey's fences, outside ``[Q1 - k IQR, Q3 + k IQR]`` with ``k = 1.5``
   (DEFAULT_THRESHOLDS["iqr"]); the score is the distance beyond the nearer fence in IQRs.
 - Groups with fewer than MIN_SAMPLES (8) samples are not scored (too few to say).
-- Flags are two more columns, ``outlier`` (bool) and ``outlier_score`` (|z| or fence distance,
-  NaN where not scored), on a copy of the samples: summaries and figures include every sample
-  unless given ``exclude_outliers=True``, which drops flagged rows only from what they compute.
+- Flags are a boolean mask ``outlier`` per (point, operation), ``[rank, iteration]`` like the
+  samples, on a copy of the Samples that shares their arrays; scores (|z| or fence distance,
+  NaN where not scored) are recomputed from each group's scale when asked (`outlier_scores`;
+  ``Samples.frame()`` shows both as columns). Summaries and figures include every sample
+  unless given ``exclude_outliers=True``, which drops flagged samples only from what they
+  compute.
   Timing distributions are right-skewed, so on a busy machine many tail samples are flagged:
   they are real latencies, which is why nothing is excluded by default.
 """
@@ -25,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .samples import OperationSamples, Samples, as_samples
+
 DEFAULT_METHOD = "mad"
 DEFAULT_THRESHOLDS = {"mad": 3.5, "iqr": 1.5}
 MIN_SAMPLES = 8
@@ -32,57 +37,96 @@ _MAD_NORMAL = 0.6745          # Phi^-1(0.75): MAD / sigma under normality
 _MEAN_AD_NORMAL = 1.2533      # sqrt(pi/2): sigma / mean absolute deviation under normality
 
 
-def scores(values: np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
-    """Outlier scores of `values` (see the module docstring); larger is more extreme."""
+def scale_of(values: np.ndarray, method: str = DEFAULT_METHOD) -> dict[str, float | str]:
+    """What the scores of a group are computed from (module docstring): for ``mad`` its median
+    and MAD (or, when MAD is 0, the mean absolute deviation), for ``iqr`` Q1, Q3 and the IQR."""
     if method == "mad":
         median = np.median(values)
         deviation = np.abs(values - median)
         mad = np.median(deviation)
         if mad > 0:
-            return _MAD_NORMAL * deviation / mad
+            return {"method": "mad", "centre": median, "mad": mad}
         mean_ad = np.mean(deviation)
         if mean_ad > 0:
-            return deviation / (_MEAN_AD_NORMAL * mean_ad)
-        return np.zeros_like(values)
+            return {"method": "mean_ad", "centre": median, "mean_ad": mean_ad}
+        return {"method": "none"}
     if method == "iqr":
         q1, q3 = np.percentile(values, [25, 75])
-        iqr = q3 - q1
-        beyond = np.maximum(q1 - values, values - q3).clip(min=0)
-        if iqr > 0:
-            return beyond / iqr
-        return np.where(beyond > 0, np.inf, 0.0)
+        return {"method": "iqr", "q1": q1, "q3": q3, "iqr": q3 - q1}
     raise ValueError(f"unknown outlier method {method!r}: mad or iqr")
 
 
-def flag_outliers(samples: pd.DataFrame, method: str = DEFAULT_METHOD,
-                  threshold: float | None = None) -> pd.DataFrame:
-    """A copy of `samples` with ``outlier`` and ``outlier_score`` columns (see the module
-    docstring). `threshold` defaults to DEFAULT_THRESHOLDS[method]."""
+def score_with(scale: dict[str, float | str], values: np.ndarray) -> np.ndarray:
+    """The scores of `values` (any shape) against a group's `scale` (`scale_of`)."""
+    kind = scale["method"]
+    with np.errstate(invalid="ignore"):
+        if kind == "mad":
+            return _MAD_NORMAL * np.abs(values - scale["centre"]) / scale["mad"]
+        if kind == "mean_ad":
+            return np.abs(values - scale["centre"]) / (_MEAN_AD_NORMAL * scale["mean_ad"])
+        if kind == "iqr":
+            beyond = np.maximum(scale["q1"] - values, values - scale["q3"]).clip(min=0)
+            if scale["iqr"] > 0:
+                return beyond / scale["iqr"]
+            return np.where(beyond > 0, np.inf, 0.0)
+    return np.zeros_like(values, dtype=float)
+
+
+def scores(values: np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
+    """Outlier scores of `values` (see the module docstring); larger is more extreme."""
+    return score_with(scale_of(values, method), values)
+
+
+def _eligible(data: OperationSamples) -> np.ndarray:
+    return data.keep(include_warmup=False, include_failed=False)
+
+
+def flag_outliers(samples: Samples | pd.DataFrame, method: str = DEFAULT_METHOD,
+                  threshold: float | None = None) -> Samples:
+    """The samples with outlier flags (see the module docstring): each operation's
+    ``outlier`` mask ``[row, sample]`` and the ``outlier_scale`` its scores come from
+    (`outlier_scores`); the arrays of samples are shared, not copied, and never changed.
+    ``attrs["outlier_policy"]`` records the method and threshold. `threshold` defaults to
+    DEFAULT_THRESHOLDS[method]. A tidy frame is converted first (`Samples.from_frame`);
+    ``.frame()`` of the result has ``outlier`` and ``outlier_score`` columns."""
     if method not in DEFAULT_THRESHOLDS:
         raise ValueError(f"unknown outlier method {method!r}: mad or iqr")
     threshold = DEFAULT_THRESHOLDS[method] if threshold is None else float(threshold)
-    seconds = samples["seconds"].to_numpy()
-    eligible = (~np.isnan(seconds) & ~samples["warmup"].to_numpy(bool)
-                & ~samples["failed"].to_numpy(bool))
-    score = np.full(len(samples), np.nan)
-    positions = pd.Series(np.arange(len(samples)))[eligible]
-    keys = [samples["point_id"].to_numpy()[eligible], samples["operation"].to_numpy()[eligible]]
-    for _, where in positions.groupby(keys, sort=False):
-        index = where.to_numpy()
-        if index.size >= MIN_SAMPLES:
-            score[index] = scores(seconds[index], method)
-    out = samples.copy()
-    out["outlier_score"] = score
-    out["outlier"] = np.nan_to_num(score, nan=0.0) > threshold
+    samples = as_samples(samples)
+
+    def flag(data: OperationSamples) -> OperationSamples:
+        data.outlier, data.outlier_scale = np.zeros(data.shape, dtype=bool), None
+        if data.size == 0:
+            return data
+        eligible = _eligible(data)
+        scored = int(np.count_nonzero(eligible))
+        if scored >= MIN_SAMPLES:
+            seconds = data.seconds
+            scale = scale_of(seconds[eligible], method)
+            data.outlier = eligible & (score_with(scale, seconds) > threshold)
+            data.outlier_scale = {**scale, "scored": scored}
+        return data
+
+    out = samples.map(flag)
     out.attrs["outlier_policy"] = {"method": method, "threshold": threshold,
                                    "min_samples": MIN_SAMPLES}
     return out
 
 
-def outlier_counts(flagged: pd.DataFrame) -> pd.DataFrame:
-    """Per (point, operation): samples scored, flagged, and the flagged fraction."""
-    scored = flagged[~np.isnan(flagged["outlier_score"].to_numpy())]
-    grouped = scored.groupby(["point_id", "operation"], sort=False)["outlier"]
-    frame = pd.DataFrame({"scored": grouped.size(), "flagged": grouped.sum()}).reset_index()
+def outlier_scores(data: OperationSamples) -> np.ndarray:
+    """float [row, sample]: the outlier score of each sample of a flagged operation, NaN where
+    it was not scored (warm-up, failed, NaN, or a group of fewer than MIN_SAMPLES)."""
+    if data.outlier_scale is None:
+        return np.full(data.shape, np.nan)
+    score = score_with(data.outlier_scale, data.seconds)
+    return np.where(_eligible(data), score, np.nan)
+
+
+def outlier_counts(flagged: Samples) -> pd.DataFrame:
+    """Per scored (point, operation): samples scored, flagged, and the flagged fraction."""
+    rows = [{"point_id": d.point_id, "operation": d.operation,
+             "scored": d.outlier_scale["scored"], "flagged": int(np.count_nonzero(d.outlier))}
+            for d in flagged if d.outlier_scale is not None]
+    frame = pd.DataFrame(rows, columns=["point_id", "operation", "scored", "flagged"])
     frame["fraction"] = frame["flagged"] / frame["scored"]
     return frame

@@ -13,6 +13,11 @@ import pandas as pd
 
 from . import figures, fits, outliers, stats
 from .load import FLAGS, POINT_FLAGS, Study, failed_points, join_flags, split_flags
+from .samples import Samples
+
+#: Columns of Study.points that --by and --facet cannot name.
+_NOT_PARAMETERS = {"id", "status", "exit_status", "reason", "log_tail", "duration_s", "file",
+                   "flags", "parameters_yaml", "job_id", "scheduler", "job_script"}
 
 #: Called with one line of progress (what is being read or written).
 Progress = Callable[[str], None]
@@ -48,7 +53,7 @@ class Analysis:
 
     study: Study
     options: Options
-    samples: pd.DataFrame            # Study.samples with outlier flags
+    samples: Samples                 # Study.samples with outlier flags (arrays shared)
     summary: pd.DataFrame
     observations: pd.DataFrame
     mode: str
@@ -87,7 +92,7 @@ def analyze(study: Study, options: Options | None = None) -> Analysis:
         by = options.by
     facet = list(options.facet) if options.facet is not None else facet
     for key in (by, *facet):
-        if key is not None and key not in study.samples.columns:
+        if key is not None and (key not in study.points.columns or key in _NOT_PARAMETERS):
             raise ValueError(f"unknown parameter {key!r} for --by/--facet: one of "
                              f"{', '.join(study.parameter_names)}")
     samples = outliers.flag_outliers(study.samples, options.outlier_method,

@@ -33,6 +33,10 @@ intervals across repetitions:
 Validity flags (load.py): scaling tables, efficiencies and fits leave points with flags out
 unless ``include_flagged`` (`split_flagged`); `left_out_scaling` gives the cells left out,
 against the same references, for figures that draw them hollow.
+
+Samples are columnar (samples.py): every function here takes a study's `Samples` (a tidy
+frame is converted by `Samples.from_frame`) and works per (point, operation) on its
+``[rank, iteration]`` array with boolean masks; nothing builds a per-sample frame.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from .load import SCALING_AXIS_KEYS, display_value, join_flags
+from .samples import OperationSamples, Samples, as_samples
 
 #: Client operations of one iteration, in the order they run (inference, then throughput).
 ITERATION_OPERATIONS = ("put_tensor", "run_script", "run_model", "unpack_tensor")
@@ -77,55 +82,45 @@ def describe(values: np.ndarray) -> dict[str, float]:
             "p99_s": float(p99), "max_s": float(values[-1])}
 
 
-def selection(samples: pd.DataFrame, *, include_warmup: bool = False,
+def selection(samples: OperationSamples, *, include_warmup: bool = False,
               include_failed: bool = False, exclude_outliers: bool = False) -> np.ndarray:
-    """Boolean mask of the samples statistics use: not NaN, and unless asked not warm-up, not
-    failed; with `exclude_outliers`, not flagged (needs the ``outlier`` column)."""
-    keep = ~np.isnan(samples["seconds"].to_numpy())
-    if not include_warmup:
-        keep &= ~samples["warmup"].to_numpy(bool)
-    if not include_failed:
-        keep &= ~samples["failed"].to_numpy(bool)
-    if exclude_outliers:
-        if "outlier" not in samples.columns:
-            raise ValueError("exclude_outliers needs flagged samples: call "
-                             "outliers.flag_outliers(samples) first")
-        keep &= ~samples["outlier"].to_numpy(bool)
-    return keep
+    """Boolean mask ``[row, sample]`` of the samples of one (point, operation) that statistics
+    use: not NaN, and unless asked not warm-up, not failed; with `exclude_outliers`, not
+    flagged (needs `outliers.flag_outliers` first)."""
+    return samples.keep(include_warmup=include_warmup, include_failed=include_failed,
+                        exclude_outliers=exclude_outliers)
 
 
-def summarize(samples: pd.DataFrame, operations: pd.DataFrame,
+def summarize(samples: Samples | pd.DataFrame, operations: pd.DataFrame,
               points: pd.DataFrame | None = None, *, include_warmup: bool = False,
               include_failed: bool = False, exclude_outliers: bool = False) -> pd.DataFrame:
     """One row per (point, operation), in the order of `operations`, with the columns of
     `scalestudy report --format json` (SUMMARY_COLUMNS; seconds and per-second units) and the
     row's validity ``flags`` (from `operations`; "" when it has none). `points` (Study.points)
-    supplies the ``varied`` text."""
-    keep = selection(samples, include_warmup=include_warmup, include_failed=include_failed,
-                     exclude_outliers=exclude_outliers)
-    counted = samples["failed"].to_numpy(bool)
-    if not include_warmup:
-        counted = counted & ~samples["warmup"].to_numpy(bool)
-    work = pd.DataFrame({"point_id": samples["point_id"], "operation": samples["operation"],
-                         "rank": samples["rank"], "seconds": samples["seconds"],
-                         "keep": keep, "counted": counted})
-    groups = {key: g for key, g in work.groupby(["point_id", "operation"], sort=False)}
+    supplies the ``varied`` text. `samples` are a study's Samples (or a tidy frame)."""
+    samples = as_samples(samples)
+    choice = {"include_warmup": include_warmup, "include_failed": include_failed,
+              "exclude_outliers": exclude_outliers}
     varied = {} if points is None else dict(zip(points["id"], points["varied"]))
     rows = []
     for op in operations.itertuples(index=False):
-        g = groups.get((op.point_id, op.operation))
+        data = samples.get(op.point_id, op.operation)
         row = {"point_id": op.point_id, "varied": varied.get(op.point_id, ""),
                "operation": op.operation, "clients": int(op.rows), "bytes": int(op.bytes),
                "flags": join_flags(getattr(op, "flags", ""))}
-        if g is None:
+        if data is None or data.size == 0:
             row.update(describe(np.array([])), failed=0, ops_per_s=0.0)
         else:
-            kept = g[g["keep"].to_numpy()]
-            row.update(describe(kept["seconds"].to_numpy()))
-            row["failed"] = int(g["counted"].sum())
-            per_rank = kept.groupby("rank", sort=True)["seconds"].agg(["sum", "count"])
-            busy = per_rank[per_rank["sum"] > 0]
-            row["ops_per_s"] = float((busy["count"] / busy["sum"]).sum())
+            keep = data.keep(**choice)
+            seconds = data.seconds
+            row.update(describe(seconds[keep]))
+            counted = data.failed if include_warmup else data.failed & ~data.warmup_mask()
+            row["failed"] = int(np.count_nonzero(counted))
+            # Per rank: kept samples / the time spent in them, summed over busy ranks.
+            total = np.where(keep, seconds, 0.0).sum(axis=1)
+            count = np.count_nonzero(keep, axis=1)
+            busy = total > 0
+            row["ops_per_s"] = float((count[busy] / total[busy]).sum())
         if op.samples <= 1:
             row["ops_per_s"] = math.nan
         row["bytes_per_s"] = row["ops_per_s"] * row["bytes"] if row["bytes"] > 0 else math.nan
@@ -133,30 +128,31 @@ def summarize(samples: pd.DataFrame, operations: pd.DataFrame,
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def point_times(samples: pd.DataFrame, points: pd.DataFrame, *, time_op: str | None = None,
-                include_warmup: bool = False) -> pd.DataFrame:
+def point_times(samples: Samples | pd.DataFrame, points: pd.DataFrame, *,
+                time_op: str | None = None, include_warmup: bool = False) -> pd.DataFrame:
     """Per completed point: ``time_s``, the slowest client's total of the time operation over
     its non-warm-up samples (failed samples included, as the report does), and ``time_op``.
     Without `time_op`: ``loop_time``, else ``raw_loop_time``; points without it are left out."""
+    samples = as_samples(samples)
     rows = []
-    by_point = {pid: g for pid, g in samples.groupby("point_id", sort=False)}
     for pid in points.loc[points["status"] == "completed", "id"]:
-        g = by_point.get(pid)
-        present = set() if g is None else set(g["operation"].unique())
+        present = {o.operation: o for o in samples.of_point(pid)}
         if time_op:
             op = time_op if time_op in present else None
         else:
             op = next((o for o in ("loop_time", "raw_loop_time") if o in present), None)
         if op is None:
             continue
-        timed = g[g["operation"] == op]
-        if not include_warmup:
-            timed = timed[~timed["warmup"].to_numpy(bool)]
-        slowest = 0.0
-        for _, row in timed.groupby("rank", sort=True)["seconds"]:
-            total = float(np.sum(row.to_numpy()))  # a NaN sample makes the row NaN: skipped
-            if total > slowest:
-                slowest = total
+        data = present[op]
+        seconds = data.seconds
+        if include_warmup:
+            totals = seconds.sum(axis=1)
+        elif data.warmup.ndim == 1:
+            totals = seconds[:, ~data.warmup].sum(axis=1)
+        else:
+            totals = np.where(data.warmup, 0.0, seconds).sum(axis=1)
+        finite = totals[~np.isnan(totals)]   # a NaN sample makes its row NaN: skipped
+        slowest = max(0.0, float(finite.max())) if finite.size else 0.0
         rows.append({"point_id": pid, "time_s": slowest, "time_op": op})
     return pd.DataFrame(rows, columns=["point_id", "time_s", "time_op"])
 
@@ -172,9 +168,10 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def scaling_observations(samples: pd.DataFrame, points: pd.DataFrame, swept_keys: list[str],
-                         divided_keys: list[str], *, time_op: str | None = None,
-                         include_warmup: bool = False) -> pd.DataFrame:
+def scaling_observations(samples: Samples | pd.DataFrame, points: pd.DataFrame,
+                         swept_keys: list[str], divided_keys: list[str], *,
+                         time_op: str | None = None, include_warmup: bool = False
+                         ) -> pd.DataFrame:
     """One row per completed point with a time: point_id, varied, group, clients, repetition,
     time_s, time_op, work (``iterations x clients``: total loop iterations, the unit of
     throughput), flags (the point's validity flags) and the configuration keys. Rows follow
@@ -400,37 +397,123 @@ def without_repetition(varied: str) -> str:
     return ", ".join(kept) if kept else "the only point"
 
 
-def stragglers(samples: pd.DataFrame, *, level: str = "rank",
+#: Quantiles of the straggler tables: column and probability.
+STRAGGLER_QUANTILES = (("p05_s", 0.05), ("p25_s", 0.25), ("p75_s", 0.75), ("p95_s", 0.95))
+
+
+def row_quantiles(matrix: np.ndarray, probabilities: Iterable[float]
+                  ) -> tuple[np.ndarray, np.ndarray, dict[float, np.ndarray]]:
+    """Per row of `matrix` (NaN: not a sample): (n, median, {p: quantile}), each exactly what
+    numpy gives on the row's non-NaN values (`np.median`; `np.quantile`'s default linear
+    interpolation), NaN for rows without a value. One sort of the whole matrix, no loop."""
+    ordered = np.sort(matrix, axis=1)            # NaN sort last
+    n = np.count_nonzero(~np.isnan(matrix), axis=1)
+    rows = np.arange(len(ordered))
+    last = np.maximum(n - 1, 0)
+    empty = n == 0
+
+    def at(index: np.ndarray) -> np.ndarray:
+        return ordered[rows, np.minimum(index, last)] if ordered.shape[1] else \
+            np.full(len(rows), np.nan)
+
+    below, above = at((n - 1) // 2), at(n // 2)
+    median = np.where(n % 2 == 1, below, (below + above) / 2)   # np.median: mean of the two
+    quantiles = {}
+    for p in probabilities:
+        position = p * last
+        low = np.floor(position).astype(np.int64)
+        t = position - low
+        a, b = at(low), at(low + 1)
+        diff = b - a
+        # numpy's _lerp: a + (b - a) t, from b's side when t >= 0.5.
+        value = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+        value = np.where(t == 0, a, value)
+        quantiles[p] = np.where(empty, np.nan, value)
+    return n, np.where(empty, np.nan, median), quantiles
+
+
+def stragglers(samples: Samples | pd.DataFrame, *, level: str = "rank",
                ratio: float = DEFAULT_STRAGGLER_RATIO, include_warmup: bool = False,
                include_failed: bool = False, exclude_outliers: bool = False) -> pd.DataFrame:
     """Per (point, operation, rank or node): n, median and p05/p25/p75/p95 of its samples, the
     point's median of the same operation (all ranks merged), ``ratio`` = median / point median
-    and ``straggler`` = ratio > `ratio` (default DEFAULT_STRAGGLER_RATIO = 1.5)."""
+    and ``straggler`` = ratio > `ratio` (default DEFAULT_STRAGGLER_RATIO = 1.5). Ranks (nodes)
+    without a kept sample have no row. Quantiles as numpy computes them on the rank's (node's)
+    samples; rows sorted by point, operation and rank (node)."""
     if level not in ("rank", "node"):
         raise ValueError(f"level must be rank or node, not {level!r}")
-    keep = selection(samples, include_warmup=include_warmup, include_failed=include_failed,
-                     exclude_outliers=exclude_outliers)
-    kept = samples.loc[keep, ["point_id", "operation", "rank", "node", "hostname", "seconds"]]
-    kept = kept.assign(hostname=kept["hostname"].astype(str))
-    point_median = kept.groupby(["point_id", "operation"], sort=False)["seconds"].median()
-    keys = ["point_id", "operation", level]
-    q = kept.groupby(keys, sort=False)["seconds"]
-    frame = pd.DataFrame({"n": q.size(), "median_s": q.median(), "p05_s": q.quantile(0.05),
-                          "p25_s": q.quantile(0.25), "p75_s": q.quantile(0.75),
-                          "p95_s": q.quantile(0.95)}).reset_index()
-    if level == "rank":
-        where = kept.drop_duplicates(["point_id", "rank"])[["point_id", "rank", "node",
-                                                             "hostname"]]
-        frame = frame.merge(where, on=["point_id", "rank"], how="left")
-    else:
-        hosts = kept.drop_duplicates(["point_id", "node"])[["point_id", "node", "hostname"]]
-        frame = frame.merge(hosts, on=["point_id", "node"], how="left")
-    frame["point_median_s"] = [point_median[(p, o)] for p, o in
-                               zip(frame["point_id"], frame["operation"])]
+    samples = as_samples(samples)
+    choice = {"include_warmup": include_warmup, "include_failed": include_failed,
+              "exclude_outliers": exclude_outliers}
+    probabilities = [p for _, p in STRAGGLER_QUANTILES]
+    pieces = []
+    for data in samples:
+        if data.size == 0:
+            continue
+        keep = data.keep(**choice)
+        if not keep.any():
+            continue
+        matrix = np.where(keep, data.seconds, np.nan)
+        point_median = float(np.median(data.seconds[keep]))
+        table = samples.rank_table(data.point_id)
+        nodes = _attribute(table, "node", data.ranks, fill=-1)
+        hosts = _attribute(table, "hostname", data.ranks, fill="")
+        if level == "rank":
+            keys, rows_of = data.ranks, None
+        else:
+            keys, rows_of, matrix = _by_node(matrix, nodes)
+        n, median, quantiles = row_quantiles(matrix, probabilities)
+        piece = {"point_id": data.point_id, "operation": data.operation, level: keys,
+                 "n": n, "median_s": median}
+        for column, p in STRAGGLER_QUANTILES:
+            piece[column] = quantiles[p]
+        if level == "rank":
+            piece["node"], piece["hostname"] = nodes, hosts
+        else:   # the first rank of the node with a kept sample names its host
+            piece["hostname"] = [hosts[r[keep[r].any(axis=1)][0]] if keep[r].any() else ""
+                                 for r in rows_of]
+        frame = pd.DataFrame(piece)
+        frame = frame[frame["n"] > 0]
+        frame["point_median_s"] = point_median
+        pieces.append(frame)
+    columns = ["point_id", "operation", level, "n", "median_s",
+               *[c for c, _ in STRAGGLER_QUANTILES],
+               *(["node", "hostname"] if level == "rank" else ["hostname"]), "point_median_s"]
+    frame = (pd.concat(pieces, ignore_index=True) if pieces
+             else pd.DataFrame({c: [] for c in columns}))[columns]
+    frame["hostname"] = frame["hostname"].astype(str)
     frame["ratio"] = frame["median_s"] / frame["point_median_s"]
     frame["straggler"] = frame["ratio"] > ratio
     frame["threshold"] = ratio
+    keys = ["point_id", "operation", level]
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _attribute(table: pd.DataFrame, column: str, ranks: np.ndarray, fill: object) -> np.ndarray:
+    """`column` of the rank table for each of `ranks` (`fill` where unknown)."""
+    if column not in table.columns or table.empty:
+        return np.full(len(ranks), fill, dtype=object if isinstance(fill, str) else np.int64)
+    values = table[column].reindex(ranks)
+    if isinstance(fill, str):
+        return values.astype(object).where(values.notna(), fill).astype(str).to_numpy()
+    return values.fillna(fill).to_numpy(np.int64)
+
+
+def _by_node(matrix: np.ndarray, nodes: np.ndarray
+             ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """(node ids in increasing order, the rows of each, a matrix with one row per node: its
+    ranks' samples side by side, NaN-padded when nodes hold different numbers of ranks)."""
+    order = np.argsort(nodes, kind="stable")
+    ids, starts, counts = np.unique(nodes[order], return_index=True, return_counts=True)
+    rows_of = [order[s:s + c] for s, c in zip(starts, counts)]
+    width = matrix.shape[1]
+    if (counts == counts[0]).all():
+        merged = matrix[order].reshape(len(ids), counts[0] * width)
+    else:
+        merged = np.full((len(ids), counts.max() * width), np.nan)
+        for i, rows in enumerate(rows_of):
+            merged[i, :len(rows) * width] = matrix[rows].reshape(-1)
+    return ids, rows_of, merged
 
 
 def iteration_breakdown(summary: pd.DataFrame, points: pd.DataFrame,

@@ -59,6 +59,21 @@ def scalestudy(*args: object, timeout: float = 300) -> subprocess.CompletedProce
                           timeout=timeout, env=environment(), check=False)
 
 
+def raw_kept(file: Path, operation: str, *, include_warmup: bool = False,
+             include_failed: bool = False) -> np.ndarray:
+    """The samples statistics use, straight from the point file with h5py and numpy (as
+    docs/results-format.md's example): not NaN, not warm-up, not failed unless asked; rows one
+    after the other."""
+    with h5py.File(file, "r") as f:
+        seconds = f["timings"][operation][()]
+        keep = ~np.isnan(seconds)
+        if not include_warmup:
+            keep &= ~f["warmup"][operation][()][np.newaxis, :]
+        if not include_failed:
+            keep &= ~f["failures"][operation][()]
+    return seconds[keep]
+
+
 def report_json(study_dir: Path, *flags: str) -> dict:
     """`scalestudy report DIR --format json [flags]`, parsed."""
     done = scalestudy("report", study_dir, "--format", "json", *flags)

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from conftest import FLAGGED  # noqa: E402
+from conftest import FLAGGED, raw_kept  # noqa: E402
 from scalestudy_analysis import figures, load_study, pipeline, stats  # noqa: E402
 from scalestudy_analysis.load import derive_flags, join_flags, split_flags  # noqa: E402
 
@@ -96,10 +96,11 @@ def test_flags_are_columns_of_points_operations_samples_and_summary(flagged):
         own = ["few_samples"] if samples == 1 else []
         own += ["warmup_dominated"] if op == "client_init" else []
         assert flags == join_flags(point_flags[pid], own), (pid, op)
-    s = flagged.samples
+    s = flagged.samples.frame()
     by_row = s.drop_duplicates(["point_id", "operation"]).set_index(["point_id", "operation"])
     assert by_row.loc[list(zip(ops["point_id"], ops["operation"])), "flags"].astype(str) \
         .tolist() == ops["flags"].tolist()
+    assert [d.flags for d in flagged.samples] == ops["flags"].tolist()
     summary = stats.summarize(flagged.samples, flagged.operations, flagged.points)
     assert summary["flags"].tolist() == ops["flags"].tolist()
 
@@ -187,7 +188,8 @@ def test_no_problem_line_without_flags(flagged_dir, tmp_path):
     clean.points = clean.points[clean.points["status"] == "completed"]
     clean.points["flags"] = ""
     clean.operations["flags"] = ""
-    clean.samples["flags"] = ""
+    for data in clean.samples:
+        data.flags = ""
     assert pipeline.analyze(clean).problems == []
 
 
@@ -220,11 +222,10 @@ def test_t_interval_and_ratio_interval():
     assert all(math.isnan(v) for v in stats.ratio_interval(a, [1.0]))
 
 
-def test_repetition_intervals_are_t_intervals_of_each_repetition_numbers(study):
+def test_repetition_intervals_are_t_intervals_of_each_repetition_numbers(study, study_dir):
     summary = stats.summarize(study.samples, study.operations, study.points)
     intervals = stats.repetition_intervals(summary, study.points, study.parameter_names)
-    s = study.samples
-    kept = s[~s["warmup"] & ~s["failed"] & s["seconds"].notna()]
+    files = dict(zip(study.points["id"], study.points["file"]))
     assert set(intervals["repetitions"]) == {2}
     assert len(intervals) == len(summary) / 2
     for row in intervals.itertuples():
@@ -234,9 +235,9 @@ def test_repetition_intervals_are_t_intervals_of_each_repetition_numbers(study):
         assert reps["repetition"].tolist() == [0, 1]
         p50s, means = [], []
         for pid in ids:
-            x = kept[(kept["point_id"] == pid) & (kept["operation"] == row.operation)]["seconds"]
-            p50s.append(np.percentile(x.to_numpy(), 50))
-            means.append(np.mean(x.to_numpy()))
+            x = raw_kept(study_dir / files[pid], row.operation)
+            p50s.append(np.percentile(x, 50))
+            means.append(np.mean(x))
         assert row.p50_s == pytest.approx(np.mean(p50s), rel=1e-12)
         assert (row.p50_low_s, row.p50_high_s) == pytest.approx(stats.t_interval(p50s), rel=1e-12)
         assert (row.mean_low_s, row.mean_high_s) == pytest.approx(stats.t_interval(means),
