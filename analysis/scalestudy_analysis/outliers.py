@@ -42,11 +42,10 @@ def scale_of(values: np.ndarray, method: str = DEFAULT_METHOD) -> dict[str, floa
     and MAD (or, when MAD is 0, the mean absolute deviation), for ``iqr`` Q1, Q3 and the IQR."""
     if method == "mad":
         median = np.median(values)
-        deviation = np.abs(values - median)
-        mad = np.median(deviation)
+        mad = np.median(np.abs(values - median), overwrite_input=True)
         if mad > 0:
             return {"method": "mad", "centre": median, "mad": mad}
-        mean_ad = np.mean(deviation)
+        mean_ad = np.mean(np.abs(values - median))
         if mean_ad > 0:
             return {"method": "mean_ad", "centre": median, "mean_ad": mean_ad}
         return {"method": "none"}
@@ -102,7 +101,9 @@ def flag_outliers(samples: Samples | pd.DataFrame, method: str = DEFAULT_METHOD,
         scored = int(np.count_nonzero(eligible))
         if scored >= MIN_SAMPLES:
             seconds = data.seconds
-            scale = scale_of(seconds[eligible], method)
+            values = seconds[eligible]
+            scale = scale_of(values, method)
+            del values
             data.outlier = eligible & (score_with(scale, seconds) > threshold)
             data.outlier_scale = {**scale, "scored": scored}
         return data

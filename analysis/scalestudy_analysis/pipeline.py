@@ -121,10 +121,9 @@ def analyze(study: Study, options: Options | None = None) -> Analysis:
     elif mode not in ("strong", "weak"):
         notes.append("the study has scaling: none, so there is no speed-up, efficiency or fit: "
                      "give --mode strong or --mode weak")
-    ranks = stats.stragglers(samples, level="rank", ratio=options.straggler_ratio,
-                             **options.selection())
-    nodes = stats.stragglers(samples, level="node", ratio=options.straggler_ratio,
-                             **options.selection())
+    tables = stats.straggler_tables(samples, ratio=options.straggler_ratio,
+                                    **options.selection())
+    ranks, nodes = tables["rank"], tables["node"]
     table = stats.iteration_breakdown(summary, study.points, study.inference)
     table = table.join(study.points.set_index("id")[["clients", "flags"]], on="point_id")
     groups = dict(zip(observations["point_id"], observations["group"]))

@@ -270,6 +270,14 @@ def test_row_quantiles_with_uneven_rows_and_nodes():
         assert median[i] == np.median(x)
         for p, values in quantiles.items():
             assert values[i] == np.quantile(x, p), (i, p)
+    # Without NaN the order statistics come from one partition: the same numbers.
+    for width in (1, 2, 13, 100):
+        full = rng.lognormal(0, 1, (5, width))
+        n, median, quantiles = stats.row_quantiles(full, [0.05, 0.25, 0.75, 0.95])
+        assert (n == width).all()
+        np.testing.assert_array_equal(median, np.median(full, axis=1))
+        for p, values in quantiles.items():
+            np.testing.assert_array_equal(values, np.quantile(full, p, axis=1))
     # Nodes of different sizes: 3 ranks on node 0, 1 on node 1, 2 on node 2.
     frame = pd.DataFrame([{"point_id": "p", "operation": "op", "rank": r, "node": node,
                            "hostname": f"h{node}", "iteration": i, "seconds": float(x),
