@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -36,7 +37,7 @@ from . import compare as comparison  # noqa: E402
 from . import figures, fits, outliers, stats  # noqa: E402
 from .figures import format_rate  # noqa: E402
 from .html_report import write_report  # noqa: E402
-from .load import load_study  # noqa: E402
+from .load import PointFileWarning, load_study  # noqa: E402
 from .pipeline import Analysis, Options, analyze, write_figures, write_tables  # noqa: E402
 
 
@@ -299,10 +300,28 @@ def _compare(args: argparse.Namespace) -> int:
     return 1 if frame.attrs.get("changed") else 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Point files skipped are said as one line, not as a Python warning with its source."""
+    if issubclass(category, PointFileWarning):
+        print(f"scalestudy_analysis: warning: {message}", file=sys.stderr, flush=True)
+    else:
+        _default_show_warning(message, category, filename, lineno, file, line)
+
+
+_default_show_warning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the CLI; returns the exit status (2 for a study that cannot be read; for
-    ``compare``, 1 when an operation regressed or improved)."""
-    args = _parser().parse_args(argv)
+    ``compare``, 1 when an operation regressed or improved). A point file that cannot be
+    read is skipped with a warning on stderr naming it; the other points are analysed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PointFileWarning)
+        warnings.showwarning = _show_warning
+        return _main(_parser().parse_args(argv))
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.command == "compare":
         try:
             return _compare(args)
