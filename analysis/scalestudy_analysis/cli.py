@@ -45,6 +45,13 @@ def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _program() -> str:
+    """How this was run: ``scalestudy-analysis`` (the installed command) or ``python3 -m
+    scalestudy_analysis``."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return name if name and name not in ("__main__.py", "-c") else "python3 -m scalestudy_analysis"
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("study", type=Path, help="study results directory (with index.h5) "
@@ -85,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
                         "baseline_slower) in scaling tables, efficiencies and fits; they are "
                         "left out by default, and drawn hollow in the figures either way")
     parser = argparse.ArgumentParser(
-        prog="python3 -m scalestudy_analysis",
+        prog=_program(),
         description="Figures, scaling fits, tables and an HTML report from scalestudy results.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("plots", parents=[common], help="write every figure (PNG and PDF)")
