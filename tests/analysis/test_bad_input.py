@@ -9,11 +9,12 @@ import subprocess
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import PYTHON, environment, raw_kept
-from scalestudy_analysis import (PointFileError, PointFileWarning, load_point, load_study,
-                                 pipeline, stats)
+from scalestudy_analysis import (PointFileError, PointFileWarning, html_report, load_point,
+                                 load_study, pipeline, stats)
 
 
 def _truncate(path, keep=0.5):
@@ -70,18 +71,21 @@ def test_bad_point_files_are_skipped_with_a_warning_naming_each(damaged):
 
 def test_the_cli_warns_on_stderr_and_reports_the_others(damaged, tmp_path):
     copy, bad, ids = damaged
-    done = subprocess.run([PYTHON, "-m", "scalestudy_analysis", "html", str(copy), "--out",
-                           str(tmp_path), "--output", str(tmp_path / "report.html")],
-                          capture_output=True, text=True, env=environment(MPLBACKEND="Agg"),
-                          timeout=600, check=False)
+    done = subprocess.run([PYTHON, "-m", "scalestudy_analysis", "summary", str(copy), "--out",
+                           str(tmp_path)], capture_output=True, text=True,
+                          env=environment(MPLBACKEND="Agg"), timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     warned = [line for line in done.stderr.splitlines()
               if line.startswith("scalestudy_analysis: warning: skipping ")]
     assert [line.split()[3].rstrip(":") for line in warned] == [str(f) for f in bad]
-    report = (tmp_path / "report.html").read_text()
-    assert report.count("unreadable") >= 4 and str(bad[0]) in report
-    summary = (tmp_path / "summary.csv").read_text()
-    assert all(pid in summary for pid in ids[4:]) and not any(pid in summary for pid in ids[:4])
+    assert all(pid in done.stdout for pid in ids[4:])
+    assert not any(pid in done.stdout for pid in ids[:4])
+    failed = pd.read_csv(tmp_path / "failed_points.csv")
+    assert set(failed.loc[failed["status"] == "unreadable", "id"]) == set(ids[:4])
+    with pytest.warns(PointFileWarning):
+        analysis = pipeline.analyze(load_study(copy))
+    report = html_report.render(analysis)   # without figures: the tables
+    assert report.count(": unreadable</h3>") == 4 and str(bad[0]) in report
 
 
 def test_a_single_bad_point_file_is_an_error_naming_it(damaged):
