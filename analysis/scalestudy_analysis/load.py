@@ -38,8 +38,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from .samples import (RANK_COLUMNS, SAMPLE_COLUMNS, OperationSamples, PointFileError, Samples,
-                      _Arrays)
+from .samples import SAMPLE_COLUMNS  # noqa: F401 (re-exported: load.SAMPLE_COLUMNS)
+from .samples import RANK_COLUMNS, OperationSamples, PointFileError, Samples, _Arrays
 
 #: Parameters that are the scaling axis rather than a configuration (as `scalestudy report`).
 SCALING_AXIS_KEYS = ("client_nodes", "ranks_per_node", "repetition")

@@ -95,6 +95,7 @@ def analyze(study: Study, options: Options | None = None) -> Analysis:
         if key is not None and (key not in study.points.columns or key in _NOT_PARAMETERS):
             raise ValueError(f"unknown parameter {key!r} for --by/--facet: one of "
                              f"{', '.join(study.parameter_names)}")
+    study.samples.materialize()   # every analysis below reads them all: one open per file
     samples = outliers.flag_outliers(study.samples, options.outlier_method,
                                      options.outlier_threshold)
     summary = stats.summarize(samples, study.operations, study.points, **options.selection())

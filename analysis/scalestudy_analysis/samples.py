@@ -155,11 +155,15 @@ class Samples:
                  ) -> None:
         self._ops = list(operations)
         self._index = {(o.point_id, o.operation): o for o in self._ops}
+        self._by_point: dict[str, list[OperationSamples]] = {}
+        for o in self._ops:
+            self._by_point.setdefault(o.point_id, []).append(o)
         self.points = points
         self.ranks = ranks if ranks is not None else pd.DataFrame(
             columns=["point_id", "rank", *RANK_COLUMNS])
         self.attrs: dict[str, Any] = dict(attrs or {})
         self._rank_tables: dict[str, pd.DataFrame] = {}
+        self._rank_arrays: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
 
     def __iter__(self) -> Iterator[OperationSamples]:
         return iter(self._ops)
@@ -178,7 +182,7 @@ class Samples:
 
     def of_point(self, point_id: str) -> list[OperationSamples]:
         """Every operation of `point_id`, in file order."""
-        return [o for o in self._ops if o.point_id == point_id]
+        return list(self._by_point.get(point_id, []))
 
     def of_operation(self, operation: str) -> list[OperationSamples]:
         """`operation` in every point that records it, in study order."""
@@ -231,13 +235,40 @@ class Samples:
     def rank_table(self, point_id: str) -> pd.DataFrame:
         """The rank attributes (node, hostname, role; categorical strings) of `point_id`,
         indexed by rank."""
+        if not self._rank_tables and len(self.ranks):   # split once: many points stay quick
+            columns = [c for c in RANK_COLUMNS if c in self.ranks.columns]
+            for pid, rows in self.ranks.groupby("point_id", sort=False, observed=True):
+                self._rank_tables[str(pid)] = rows.set_index("rank")[columns]
         table = self._rank_tables.get(point_id)
         if table is None:
-            rows = self.ranks[self.ranks["point_id"] == point_id] if len(self.ranks) else \
-                self.ranks
-            table = rows.set_index("rank")[[c for c in RANK_COLUMNS if c in rows.columns]]
-            self._rank_tables[point_id] = table
+            columns = [c for c in RANK_COLUMNS if c in self.ranks.columns]
+            table = pd.DataFrame(columns=columns, index=pd.Index([], name="rank"))
         return table
+
+    def rank_values(self, point_id: str, column: str, ranks: np.ndarray,
+                    fill: Any) -> np.ndarray:
+        """`column` (node, hostname, role) of each of `ranks` of `point_id`, `fill` where the
+        rank table does not say; strings as an object array of str."""
+        cache = self._rank_arrays.get(point_id)
+        if cache is None:
+            table = self.rank_table(point_id)
+            index = table.index.to_numpy(np.int64)
+            order = np.argsort(index, kind="stable")
+            cache = (index[order], {c: table[c].to_numpy()[order] for c in table.columns})
+            self._rank_arrays[point_id] = cache
+        keys, columns = cache
+        text = isinstance(fill, str)
+        ranks = np.asarray(ranks, dtype=np.int64)
+        if column not in columns or keys.size == 0:
+            return np.full(len(ranks), fill, dtype=object if text else np.int64)
+        where = np.minimum(np.searchsorted(keys, ranks), keys.size - 1)
+        values = columns[column][where]
+        missing = (keys[where] != ranks) | pd.isna(values)
+        if text:
+            out = np.array([str(v) for v in values], dtype=object)
+            out[missing] = fill
+            return out
+        return np.where(missing, fill, values).astype(np.int64)
 
     def context(self, point_id: str) -> dict[str, Any]:
         """The point's row of ``points`` (clients, flags, parameters) as a dict."""

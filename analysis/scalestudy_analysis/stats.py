@@ -42,7 +42,7 @@ frame is converted by `Samples.from_frame`) and works per (point, operation) on 
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -473,7 +473,14 @@ def straggler_tables(samples: Samples | pd.DataFrame, *,
     choice = {"include_warmup": include_warmup, "include_failed": include_failed,
               "exclude_outliers": exclude_outliers}
     probabilities = [p for _, p in STRAGGLER_QUANTILES]
-    pieces: dict[str, list[pd.DataFrame]] = {level: [] for level in levels}
+    # Columns accumulate as arrays, one frame at the end: a study of thousands of points
+    # does not pay for thousands of small frames.
+    pieces: dict[str, dict[str, list]] = {level: {} for level in levels}
+
+    def add(level: str, **columns: Any) -> None:
+        for name, values in columns.items():
+            pieces[level].setdefault(name, []).append(values)
+
     for data in samples:
         if data.size == 0:
             continue
@@ -486,36 +493,39 @@ def straggler_tables(samples: Samples | pd.DataFrame, *,
             matrix = seconds if keep[0].all() else seconds[:, keep[0]]
         else:
             matrix = np.where(keep, seconds, np.nan)
-        table = samples.rank_table(data.point_id)
-        nodes = _attribute(table, "node", data.ranks, fill=-1)
-        hosts = _attribute(table, "hostname", data.ranks, fill="")
+        nodes = samples.rank_values(data.point_id, "node", data.ranks, -1)
+        hosts = samples.rank_values(data.point_id, "hostname", data.ranks, "")
         for level in levels:
             if level == "rank":
                 keys, rows_of, grouped = data.ranks, None, matrix
             else:
                 keys, rows_of, grouped = _by_node(matrix, nodes)
             n, median, quantiles = row_quantiles(grouped, probabilities)
-            piece = {"point_id": data.point_id, "operation": data.operation, level: keys,
-                     "n": n, "median_s": median}
+            present = n > 0
+            count = int(present.sum())
+            columns = {"point_id": np.full(count, data.point_id, dtype=object),
+                       "operation": np.full(count, data.operation, dtype=object),
+                       level: np.asarray(keys)[present], "n": n[present],
+                       "median_s": median[present]}
             for column, p in STRAGGLER_QUANTILES:
-                piece[column] = quantiles[p]
+                columns[column] = quantiles[p][present]
             if level == "rank":
-                piece["node"], piece["hostname"] = nodes, hosts
+                columns["node"], columns["hostname"] = nodes[present], hosts[present]
             else:   # the first rank of the node with a kept sample names its host
-                piece["hostname"] = [hosts[r[keep[r].any(axis=1)][0]] if keep[r].any() else ""
-                                     for r in rows_of]
-            frame = pd.DataFrame(piece)
-            frame = frame[frame["n"] > 0]
-            frame["point_median_s"] = point_median
-            pieces[level].append(frame)
+                columns["hostname"] = np.array(
+                    [hosts[r[keep[r].any(axis=1)][0]] if keep[r].any() else ""
+                     for r in rows_of], dtype=object)[present]
+            columns["point_median_s"] = np.full(count, point_median)
+            add(level, **columns)
     out = {}
     for level in levels:
-        columns = ["point_id", "operation", level, "n", "median_s",
-                   *[c for c, _ in STRAGGLER_QUANTILES],
-                   *(["node", "hostname"] if level == "rank" else ["hostname"]),
-                   "point_median_s"]
-        frame = (pd.concat(pieces[level], ignore_index=True) if pieces[level]
-                 else pd.DataFrame({c: [] for c in columns}))[columns]
+        names = ["point_id", "operation", level, "n", "median_s",
+                 *[c for c, _ in STRAGGLER_QUANTILES],
+                 *(["node", "hostname"] if level == "rank" else ["hostname"]),
+                 "point_median_s"]
+        gathered = pieces[level]
+        frame = pd.DataFrame({c: np.concatenate(gathered[c]) if c in gathered else []
+                              for c in names})
         frame["hostname"] = frame["hostname"].astype(str)
         frame["ratio"] = frame["median_s"] / frame["point_median_s"]
         frame["straggler"] = frame["ratio"] > ratio
@@ -523,16 +533,6 @@ def straggler_tables(samples: Samples | pd.DataFrame, *,
         keys = ["point_id", "operation", level]
         out[level] = frame.sort_values(keys, kind="stable").reset_index(drop=True)
     return out
-
-
-def _attribute(table: pd.DataFrame, column: str, ranks: np.ndarray, fill: object) -> np.ndarray:
-    """`column` of the rank table for each of `ranks` (`fill` where unknown)."""
-    if column not in table.columns or table.empty:
-        return np.full(len(ranks), fill, dtype=object if isinstance(fill, str) else np.int64)
-    values = table[column].reindex(ranks)
-    if isinstance(fill, str):
-        return values.astype(object).where(values.notna(), fill).astype(str).to_numpy()
-    return values.fillna(fill).to_numpy(np.int64)
 
 
 def _by_node(matrix: np.ndarray, nodes: np.ndarray
