@@ -302,11 +302,12 @@ def _write_index(index_file: Path | None, source_id: str | None, out_dir: Path, 
     file = str(target.relative_to(out_dir))
     with h5py.File(target, "r") as f:
         yaml = str(f.attrs.get("parameters_yaml", ""))
+    yaml = _rewrite_yaml(yaml, {"output": "scalestudy_point.h5"})
     row: dict[str, object] = {"id": point_id, "status": "completed", "exit_status": 0,
                               "reason": "", "log_tail": "", "duration_s": 0.0,
                               "world_size": world, "nodes": n_nodes, "varied": "",
-                              "parameters_yaml": _rewrite_yaml(yaml, {"output": "scalestudy_point.h5"}),
-                              "file": file, "job_id": "", "scheduler": "", "job_script": ""}
+                              "parameters_yaml": yaml, "file": file, "job_id": "",
+                              "scheduler": "", "job_script": ""}
     attrs: dict[str, object] = {}
     dtypes: dict[str, np.dtype] = {}
     if index_file is not None:
