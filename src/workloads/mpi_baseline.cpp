@@ -6,7 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
-#include "store/mpi/raw_exchange.hpp"
+#include "store/control/raw_exchange.hpp"
 
 namespace scalestudy::workloads {
 
@@ -33,7 +33,7 @@ void run_raw_loop(WorkloadContext& context, store::Store& store, std::string_vie
 
   const int shard = store.shard_of(key);
   const int peer = context.layout.shard_ranks[static_cast<std::size_t>(shard)];
-  store::mpi::RawExchange raw(context.backend_context.comm, peer, bytes);
+  store::control::RawExchange raw(context.backend_context.comm, peer, bytes);
   core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
   // loop_time covers the timed iterations only; warm-up ones are flagged samples instead.
   double loop_start = now();

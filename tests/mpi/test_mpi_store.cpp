@@ -12,7 +12,7 @@
 
 #include "core/error.hpp"
 #include "mpi/store_session.hpp"
-#include "store/mpi/transport.hpp"
+#include "store/control/transport.hpp"
 #include "store/protocol.hpp"
 #include "store/sharding.hpp"
 
@@ -209,7 +209,7 @@ TEST(MpiStoreErrors, MemoryCapRefusesPutsAndTheRankKeepsServing) {
 TEST(MpiStoreErrors, MalformedFramesGetABadRequestReply) {
   run_session(standard_with_shards(1), [](ClientEnv& env) {
     using store::protocol::kMaxFrameBytes;
-    namespace tags = store::mpi::tags;
+    namespace tags = store::control::tags;
     const int server = env.layout.shard_ranks[0];
     MPI_Comm comm = env.comm;
     // Frames no client would send, straight to the database rank; each gets a reply on

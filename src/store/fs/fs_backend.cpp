@@ -8,9 +8,9 @@
 
 #include "core/error.hpp"
 #include "core/mpi_runtime.hpp"
+#include "store/control/control_server.hpp"
+#include "store/control/server_address.hpp"
 #include "store/fs/fs_store.hpp"
-#include "store/mpi/mpi_server.hpp"
-#include "store/mpi/server_address.hpp"
 
 namespace scalestudy::store::fs {
 namespace {
@@ -34,7 +34,7 @@ class FsDatabaseRank final : public DatabaseRank {
   explicit FsDatabaseRank(const BackendContext& context)
       : world_rank_(context.world_rank),
         shard_(context.layout.ranks[static_cast<std::size_t>(context.world_rank)].index),
-        server_(context.comm, mpi::control_server_options(context, shard_)) {
+        server_(context.comm, control::control_options(context, /*data_elsewhere=*/true)) {
     try {
       if (context.layout.shard_count() != 1) {
         throw StoreError(
@@ -48,10 +48,10 @@ class FsDatabaseRank final : public DatabaseRank {
       if (!error) stdfs::create_directories(root_ + "/lists", error);
       if (error) throw StoreError("cannot create " + root_ + ": " + error.message());
     } catch (const Error& error) {
-      mpi::publish_to_users(context, shard_, "error\n" + std::string(error.what()));
+      control::publish_to_users(context, shard_, "error\n" + std::string(error.what()));
       throw;
     }
-    mpi::publish_to_users(context, shard_, "ok\n" + root_);
+    control::publish_to_users(context, shard_, "ok\n" + root_);
   }
 
   void serve() override {
@@ -80,15 +80,15 @@ class FsDatabaseRank final : public DatabaseRank {
  private:
   int world_rank_;
   int shard_;
-  mpi::MpiServer server_;
+  control::ControlServer server_;
   std::string root_;
   std::uint64_t files_ = 0;
   std::uint64_t bytes_ = 0;
 };
 
 std::unique_ptr<Store> connect(const BackendContext& context) {
-  const auto published = mpi::receive_from_shards(context, "fs");
-  std::vector<mpi::ShardAddress> ranks;
+  const auto published = control::receive_from_shards(context, "fs");
+  std::vector<control::ShardAddress> ranks;
   for (const auto& shard : published) ranks.push_back(shard.shard);
   return std::make_unique<FsStore>(context.comm, std::move(ranks),
                                    published.empty() ? "" : published.front().detail,

@@ -20,7 +20,7 @@ class MpiDatabaseRank final : public DatabaseRank {
 };
 
 std::unique_ptr<Store> connect(const BackendContext& context) {
-  std::vector<ShardAddress> shards;
+  std::vector<control::ShardAddress> shards;
   for (const auto& [shard, rank] : client_shards(context.layout, context.world_rank)) {
     shards.push_back({shard, rank});
   }
@@ -31,14 +31,9 @@ std::unique_ptr<Store> connect(const BackendContext& context) {
 }
 
 std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
-  const auto& placement = context.layout.ranks[static_cast<std::size_t>(context.world_rank)];
   ServerOptions options;
-  options.shard = placement.index;
-  options.expected_clients = context.layout.clients_of_shard(placement.index);
+  options.control = control::control_options(context, /*data_elsewhere=*/false);
   options.max_memory_bytes = static_cast<std::uint64_t>(context.params.integer("db_max_memory"));
-  const core::WaitPolicy wait = wait_policy(context.params);
-  options.spin = wait.spin;
-  options.max_sleep = wait.max_sleep;
   if (context.make_model_runtime) options.runtime = context.make_model_runtime();
   return std::make_unique<MpiDatabaseRank>(context.comm, std::move(options));
 }

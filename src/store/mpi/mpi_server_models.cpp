@@ -5,10 +5,15 @@
 #include <new>
 
 #include "core/error.hpp"
+#include "store/control/transport.hpp"
 #include "store/mpi/mpi_server.hpp"
-#include "store/mpi/transport.hpp"
 
 namespace scalestudy::store::mpi {
+
+using control::discard_bytes;
+using control::kPutChunkBytes;
+using control::recv_bytes;
+namespace tags = control::tags;
 
 using protocol::ReplyHeader;
 using protocol::Request;
@@ -138,7 +143,7 @@ void MpiServer::run(const Request& request, int source) {
     if (tensor == nullptr) {
       return reply_error(source, request, Status::UnknownKey,
                          "input '" + std::string(names[i]) + "' is not on shard " +
-                             std::to_string(options_.shard));
+                             std::to_string(options_.control.shard));
     }
     const Dims shape = tensor->shape();
     job.inputs.push_back({tensor->dtype, std::vector<std::uint64_t>(shape.begin(), shape.end()),

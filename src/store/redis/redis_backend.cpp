@@ -10,9 +10,8 @@
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
 #include "core/mpi_runtime.hpp"
-#include "store/mpi/mpi_server.hpp"
-#include "store/mpi/server_address.hpp"
-#include "store/mpi/transport.hpp"
+#include "store/control/control_server.hpp"
+#include "store/control/server_address.hpp"
 #include "store/redis/redis_info.hpp"
 #include "store/redis/redis_process.hpp"
 #include "store/redis/redis_store.hpp"
@@ -61,7 +60,7 @@ class RedisDatabaseRank final : public DatabaseRank {
   explicit RedisDatabaseRank(const BackendContext& context)
       : world_rank_(context.world_rank),
         shard_(context.layout.ranks[static_cast<std::size_t>(context.world_rank)].index),
-        server_(context.comm, mpi::control_server_options(context, shard_)) {
+        server_(context.comm, control::control_options(context, /*data_elsewhere=*/true)) {
     std::string message;
     try {
       RedisServerOptions options;
@@ -116,7 +115,7 @@ class RedisDatabaseRank final : public DatabaseRank {
  private:
   /// Sends `message` to every client that uses this shard.
   void publish(const BackendContext& context, const std::string& message) {
-    mpi::publish_to_users(context, shard_, message);
+    control::publish_to_users(context, shard_, message);
   }
 
   void warn(const std::string& what) const {
@@ -126,7 +125,7 @@ class RedisDatabaseRank final : public DatabaseRank {
 
   int world_rank_;
   int shard_;
-  mpi::MpiServer server_;
+  control::ControlServer server_;
   std::optional<RedisProcess> process_;
   ShardCounters redis_;
 };
@@ -135,14 +134,14 @@ std::unique_ptr<Store> connect(const BackendContext& context) {
   const std::string my_host = core::hostname();
   std::vector<RedisEndpoint> endpoints;
   const auto published =
-      mpi::receive_from_shards(context, "redis", [&](const mpi::Published& shard) {
+      control::receive_from_shards(context, "redis", [&](const control::Published& shard) {
         std::string error;
         if (auto endpoint = parse_address(shard.detail, my_host, shard.shard.shard, error)) {
           endpoints.push_back(std::move(*endpoint));
         }
         return error;
       });
-  std::vector<mpi::ShardAddress> ranks;
+  std::vector<control::ShardAddress> ranks;
   for (const auto& shard : published) ranks.push_back(shard.shard);
   return std::make_unique<RedisStore>(context.comm, std::move(ranks), std::move(endpoints),
                                       kConnectTimeoutMs, kIoTimeoutMs,
