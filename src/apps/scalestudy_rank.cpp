@@ -12,8 +12,8 @@
 #include "core/mpi_runtime.hpp"
 #include "core/parameters.hpp"
 #include "core/provenance.hpp"
+#include "point/run_point.hpp"
 #include "study/point_file.hpp"
-#include "workloads/run_point.hpp"
 
 namespace {
 
@@ -111,8 +111,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    scalestudy::workloads::run_point(
-        params, core::command_line(argc, const_cast<const char* const*>(argv)));
+    scalestudy::point::run_point(params,
+                                 core::command_line(argc, const_cast<const char* const*>(argv)));
   } catch (const scalestudy::ConfigError& error) {
     // Raised identically on every rank before any work: report once, exit cleanly.
     if (core::world_rank() == 0) {

@@ -16,7 +16,7 @@
 #include "kernels/backend.hpp"
 #include "workloads/cartesian_domain.hpp"
 #include "workloads/model_pipeline.hpp"
-#include "workloads/rank_threads.hpp"
+#include "workloads/thread_cpus.hpp"
 
 namespace scalestudy::workloads {
 namespace {

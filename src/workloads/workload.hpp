@@ -9,7 +9,7 @@
 
 #include "core/layout.hpp"
 #include "core/parameters.hpp"
-#include "results/point_writer.hpp"
+#include "results/record_table.hpp"
 #include "results/timing_recorder.hpp"
 #include "store/backend.hpp"
 
