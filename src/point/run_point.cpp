@@ -53,7 +53,8 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
   const store::Backend& backend = store::find_backend(params.text("backend"));
   const auto workload = workloads::make_workload(params.text("workload"));
   workload->validate(params);
-  if (layout.consumer_count() > 0 && !workload->has_consumers()) {
+  const workloads::WorkloadNeeds needs = workload->needs(params);
+  if (layout.consumer_count() > 0 && !needs.consumers) {
     throw ConfigError("workload " + params.text("workload") +
                       " has no consumer ranks; set consumers: 0");
   }
@@ -81,10 +82,7 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
   cpus.sample_this_thread();
   // Kokkos starts once per rank that runs kernels with it, and stops after them.
   std::optional<kernels::Runtime> kernel_runtime;
-  if (client && params.text("workload") == "simulation" &&
-      params.text("kernel_backend") == "kokkos") {
-    kernel_runtime.emplace(threads);
-  }
+  if (client && needs.kernel_runtime) kernel_runtime.emplace(threads);
   MPI_Comm store_comm = core::duplicate_checked(world);
   MPI_Comm role_comm = MPI_COMM_NULL;
   core::check_mpi(MPI_Comm_split(world, static_cast<int>(me.role), world_rank, &role_comm),
@@ -93,7 +91,7 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
 
   store::BackendContext backend_context{params, layout, store_comm, world_rank};
 #ifdef SCALESTUDY_HAVE_TORCH
-  if (workload->runs_database_models(params))
+  if (needs.store.models)
     backend_context.make_model_runtime = [&params] {
       store::ModelRuntimeSettings settings;
       settings.intra_op_threads = static_cast<int>(params.integer("intra_op_threads"));

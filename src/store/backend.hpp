@@ -41,12 +41,33 @@ class DatabaseRank {
   virtual std::vector<ModelLoad> model_loads() const { return {}; }
 };
 
+/// What a backend's database ranks serve, and what a workload needs of them.
+struct Services {
+  bool tensors = false;   ///< put, get, unpack and delete tensors
+  bool datasets = false;  ///< datasets and lists of them
+  bool models = false;    ///< models and scripts run on the database ranks
+  /// Tensors travel between clients and database ranks over MPI, so the raw MPI exchange
+  /// (raw_put_tensor, raw_unpack_tensor) is their physical limit.
+  bool mpi_data = false;
+};
+
+/// One backend: what it is and serves, and its factories. Picked by name (the point's
+/// `backend`); nothing outside the table compares that name: it asks these fields.
 struct Backend {
   std::string_view name;
+  std::string_view summary;  ///< what its database ranks are, for --help
+  Services serves;
+  /// Why it serves no more than it does, for messages ("Redis here runs without RedisAI").
+  std::string_view limits;
+  /// Database ranks it runs with: 0 for any number, else exactly this many.
+  int database_ranks = 0;
+  /// How often a consumer polls a list's length unless told (SmartSim-Scaling's intervals:
+  /// 5 ms against a database, 50 ms against files).
+  int list_poll_ms = 5;
   /// Client side: connects this client rank to the shards it may use.
-  std::unique_ptr<Store> (*connect)(const BackendContext&);
+  std::unique_ptr<Store> (*connect)(const BackendContext&) = nullptr;
   /// Database side: prepares this database rank to serve.
-  std::unique_ptr<DatabaseRank> (*start)(const BackendContext&);
+  std::unique_ptr<DatabaseRank> (*start)(const BackendContext&) = nullptr;
 };
 
 /// Every backend built into this binary.
@@ -54,6 +75,14 @@ const std::vector<Backend>& backends();
 
 /// The backend called `name`. Throws ConfigError listing the known ones.
 const Backend& find_backend(std::string_view name);
+
+/// Checks that `backend` serves what workload `workload` needs. Throws ConfigError saying what
+/// it lacks and which backends have it.
+void check_services(const Backend& backend, const Services& needed, std::string_view workload);
+
+/// Checks that `backend` runs with `database_ranks` database ranks (0: not known before the
+/// job starts, not checked). Throws ConfigError saying what to set.
+void check_database_ranks(const Backend& backend, int database_ranks);
 
 /// How waiting ranks poll and sleep, from the point's wait_spin_us and wait_max_sleep_us.
 core::WaitPolicy wait_policy(const core::Parameters& params);

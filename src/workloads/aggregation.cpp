@@ -16,6 +16,9 @@ namespace {
 
 constexpr const char* kDatasetPrefix = "aggregation_rank_";
 
+/// SmartSim-Scaling's poll interval of its Python consumer.
+constexpr int kPythonPollMs = 50;
+
 std::string dataset_name(int producer) { return kDatasetPrefix + std::to_string(producer); }
 
 std::string tensor_name(std::size_t j) { return "tensor_" + std::to_string(j); }
@@ -53,15 +56,15 @@ void barrier(MPI_Comm comm) { core::mpi_call(MPI_Barrier(comm), "MPI_Barrier(rol
 int poll_interval_ms(const core::Parameters& params) {
   const auto interval = params.integer("poll_interval_ms");
   if (interval > 0) return static_cast<int>(interval);
-  const bool slow = params.text("consumer_language") == "python" || params.text("backend") == "fs";
-  return slow ? 50 : 5;
+  if (params.text("consumer_language") == "python") return kPythonPollMs;
+  return store::find_backend(params.text("backend")).list_poll_ms;
 }
 
 std::string aggregation_list(std::size_t iteration) {
   return "iteration_" + std::to_string(iteration);
 }
 
-void Aggregation::validate(const core::Parameters& params) const {
+void Aggregation::check(const core::Parameters& params) const {
   validate_tensor_bytes(params);
   if (params.integer("tensor_bytes") < 4) {
     throw ConfigError("aggregation needs tensor_bytes of at least 4 (one float32 element)");
@@ -75,12 +78,6 @@ void Aggregation::validate(const core::Parameters& params) const {
     throw ConfigError(
         "aggregation runs in the standard deployment (a consumer must reach every "
         "shard); set deployment: standard");
-  }
-  if (params.text("backend") == "fs" &&
-      params.integer("db_nodes") * params.integer("db_ranks_per_node") != 1) {
-    throw ConfigError(
-        "the fs backend runs with exactly one database rank (it only prepares the "
-        "shared directory); set db_nodes: 1 and db_ranks_per_node: 1");
   }
 }
 

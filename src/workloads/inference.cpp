@@ -80,7 +80,7 @@ class LocalInference {
 
 }  // namespace
 
-void Inference::validate(const core::Parameters& params) const { check_database_inference(params); }
+void Inference::check(const core::Parameters& params) const { check_database_models(params); }
 
 void Inference::run(WorkloadContext& context) const {
   const auto& params = context.params;
@@ -121,7 +121,7 @@ void Inference::run(WorkloadContext& context) const {
 #endif
 }
 
-void InferenceBaseline::validate(const core::Parameters& params) const {
+void InferenceBaseline::check(const core::Parameters& params) const {
 #ifndef SCALESTUDY_HAVE_TORCH
   throw ConfigError(
       "this scalestudy was built without libtorch (libtorch-dev); install it and "

@@ -54,12 +54,7 @@ void check_model_files(const core::Parameters& params) {
   }
 }
 
-void check_database_inference(const core::Parameters& params) {
-  if (params.text("backend") != "mpi") {
-    throw ConfigError("the " + params.text("backend") +
-                      " backend has no model runtime (Redis here runs without RedisAI): the "
-                      "inference workload needs backend: mpi");
-  }
+void check_database_models(const core::Parameters& params) {
 #ifndef SCALESTUDY_HAVE_TORCH
   throw ConfigError(
       "this scalestudy was built without libtorch (libtorch-dev), so database "

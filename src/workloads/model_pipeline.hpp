@@ -21,10 +21,10 @@ std::string model_path(const core::Parameters& params);
 /// The preprocessing script file of a point.
 std::string script_path(const core::Parameters& params);
 
-/// Refuses a point whose database inference cannot run: a backend without a model runtime
-/// (only mpi has one), a build without libtorch, or a missing model or script file. Throws
-/// ConfigError saying what to change.
-void check_database_inference(const core::Parameters& params);
+/// Refuses a point whose database ranks cannot run its models: a build without libtorch, or a
+/// missing model or script file. (Whether its backend serves models is the workload's needs.)
+/// Throws ConfigError saying what to change.
+void check_database_models(const core::Parameters& params);
 
 /// Refuses a missing model or script file (ConfigError); also for in-process inference.
 void check_model_files(const core::Parameters& params);

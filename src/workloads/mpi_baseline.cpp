@@ -52,12 +52,7 @@ void run_raw_loop(WorkloadContext& context, store::Store& store, std::string_vie
   recorder.record(loop_op, 0, now() - loop_start);
 }
 
-void MpiBaseline::validate(const core::Parameters& params) const {
-  validate_tensor_bytes(params);
-  if (params.text("backend") != "mpi") {
-    throw ConfigError("mpi_baseline measures raw MPI between ranks and needs backend: mpi");
-  }
-}
+void MpiBaseline::check(const core::Parameters& params) const { validate_tensor_bytes(params); }
 
 void MpiBaseline::run(WorkloadContext& context) const {
   const double t0 = now();

@@ -12,8 +12,15 @@ namespace scalestudy::workloads {
 /// holds the client's throughput key.
 class MpiBaseline final : public Workload {
  public:
-  void validate(const core::Parameters& params) const override;
+  /// The raw exchange measures raw MPI between ranks: the limit of a backend whose data moves
+  /// over MPI.
+  WorkloadNeeds needs(const core::Parameters&) const override {
+    return {.store = {.mpi_data = true}};
+  }
   void run(WorkloadContext& context) const override;
+
+ private:
+  void check(const core::Parameters& params) const override;
 };
 
 /// Times warmup + iterations raw exchanges of `data.size()` floats with the database rank that

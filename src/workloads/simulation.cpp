@@ -97,7 +97,7 @@ struct FieldStatsRows {
 
 }  // namespace
 
-void Simulation::validate(const core::Parameters& params) const {
+void Simulation::check(const core::Parameters& params) const {
   const std::string& backend = params.text("kernel_backend");
   const auto available = kernels::available_backends();
   if (std::find(available.begin(), available.end(), backend) == available.end()) {
@@ -109,7 +109,7 @@ void Simulation::validate(const core::Parameters& params) const {
                       names);
   }
   const std::string& coupling = params.text("coupling");
-  if (coupling == "inference") check_database_inference(params);
+  if (coupling == "inference") check_database_models(params);
   const auto steps = params.integer("warmup") + params.integer("iterations");
   if (params.integer("couple_every") > steps) {
     throw ConfigError("couple_every=" + std::to_string(params.integer("couple_every")) +
@@ -124,8 +124,15 @@ void Simulation::validate(const core::Parameters& params) const {
   }
 }
 
-bool Simulation::runs_database_models(const core::Parameters& params) const {
-  return params.text("coupling") == "inference";
+WorkloadNeeds Simulation::needs(const core::Parameters& params) const {
+  const std::string& coupling = params.text("coupling");
+  WorkloadNeeds needs;
+  needs.store.tensors = coupling == "put" || coupling == "inference";
+  needs.store.datasets = coupling == "aggregate";
+  needs.store.models = coupling == "inference";
+  needs.kernel_runtime = kernels::needs_runtime(params.text("kernel_backend"));
+  needs.divides_own_work = params.integer("grid_points") > 0;
+  return needs;
 }
 
 void Simulation::run(WorkloadContext& context) const {
@@ -214,7 +221,7 @@ void Simulation::run(WorkloadContext& context) const {
   const int startup_op = recorder.add("startup", 1);
   FieldStatsRows stats_rows;
   stats_rows.add(0, stencil->stats(), context.client);
-  const bool openmp = backend->name() == "openmp";
+  const bool openmp = backend->runs_on_openmp_team();
   const core::LaunchTime launch = core::launch_time();
   core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
 

@@ -21,7 +21,7 @@ void stamp(std::vector<float>& data, std::size_t iteration, int client) {
 
 }  // namespace
 
-void Throughput::validate(const core::Parameters& params) const { validate_tensor_bytes(params); }
+void Throughput::check(const core::Parameters& params) const { validate_tensor_bytes(params); }
 
 void Throughput::run(WorkloadContext& context) const {
   const auto& params = context.params;

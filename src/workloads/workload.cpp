@@ -11,6 +11,18 @@
 #include "workloads/throughput.hpp"
 
 namespace scalestudy::workloads {
+namespace {
+
+/// The database ranks a point's job will have, or 0 when only the job knows (colocated, with
+/// client_nodes not given).
+int database_ranks(const core::LayoutRequest& request) {
+  if (request.deployment == core::Deployment::Standard) {
+    return request.db_nodes * request.db_ranks_per_node;
+  }
+  return request.client_nodes * request.db_ranks_per_node;
+}
+
+}  // namespace
 
 const std::vector<WorkloadEntry>& workloads() {
   static const std::vector<WorkloadEntry> table = {
@@ -22,6 +34,13 @@ const std::vector<WorkloadEntry>& workloads() {
       {"aggregation", [] { return std::unique_ptr<Workload>(new Aggregation()); }},
   };
   return table;
+}
+
+void Workload::validate(const core::Parameters& params) const {
+  const store::Backend& backend = store::find_backend(params.text("backend"));
+  store::check_services(backend, needs(params).store, params.text("workload"));
+  check(params);
+  store::check_database_ranks(backend, database_ranks(core::layout_request(params)));
 }
 
 void Workload::run_consumer(WorkloadContext&) const {

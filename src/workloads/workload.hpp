@@ -34,29 +34,41 @@ struct WorkloadContext {
   core::Role role = core::Role::Client;
 };
 
+/// What a workload needs of a point, asked before anything starts. Nothing outside the
+/// workload table compares a workload's name: it asks these.
+struct WorkloadNeeds {
+  store::Services store;   ///< what the backend's database ranks must serve
+  bool consumers = false;  ///< it runs consumer ranks (the layout's `consumers`)
+  /// Its clients run kernels whose process runtime must be started (kernels::Runtime: Kokkos).
+  bool kernel_runtime = false;
+  /// It divides a fixed total over its clients by itself (strong scaling needs no 'divide').
+  bool divides_own_work = false;
+};
+
 class Workload {
  public:
   virtual ~Workload() = default;
 
-  /// Checks the parameters before anything starts, identically on every rank.
-  /// Throws ConfigError saying what to change.
-  virtual void validate(const core::Parameters& params) const = 0;
+  /// What it needs for the point `params` (it may depend on them: a simulation that couples
+  /// by inference needs models).
+  virtual WorkloadNeeds needs(const core::Parameters& params) const = 0;
+
+  /// Checks the point before anything starts, identically on every rank: that its backend
+  /// serves what this workload needs, with a number of database ranks it runs with, then the
+  /// workload's own parameters. Throws ConfigError saying what to change.
+  void validate(const core::Parameters& params) const;
 
   /// Runs this client's loop: connects to the store, records every timed operation, and
   /// disconnects (which lets the database ranks shut down). Collective over `clients`.
   virtual void run(WorkloadContext& context) const = 0;
 
-  /// Whether database ranks must serve models and scripts for this point: only then do they
-  /// load libtorch (inference/plugin.hpp).
-  virtual bool runs_database_models(const core::Parameters&) const { return false; }
-
-  /// Whether the workload has consumer ranks (the layout's `consumers`). Without them, a
-  /// point with consumers is refused.
-  virtual bool has_consumers() const { return false; }
-
   /// Runs a consumer rank's loop (role Consumer). Collective over `context.clients`, the
   /// consumer ranks. Throws WorkloadError for a workload without consumers.
   virtual void run_consumer(WorkloadContext& context) const;
+
+ private:
+  /// Checks the workload's own parameters. Throws ConfigError saying what to change.
+  virtual void check(const core::Parameters& params) const = 0;
 };
 
 struct WorkloadEntry {

@@ -28,8 +28,10 @@ std::vector<std::string> dataset_backends() {
 }
 
 std::vector<std::string> built_backends() {
-  auto names = dataset_backends();
-  std::erase(names, "fs");
+  std::vector<std::string> names;
+  for (const auto& backend : store::backends()) {
+    if (backend.serves.tensors) names.emplace_back(backend.name);
+  }
   return names;
 }
 

@@ -101,6 +101,21 @@ std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
 
 }  // namespace
 
-Backend backend() { return Backend{"fs", &connect, &start}; }
+Backend backend() {
+  return Backend{
+      .name = "fs",
+      .summary =
+          "datasets as files in a shared directory, lists as directories: the "
+          "file-system baseline of the aggregation workload",
+      .serves = {.datasets = true},
+      .limits =
+          "its data is files in a shared directory, which its one database rank only "
+          "prepares",
+      .database_ranks = 1,
+      .list_poll_ms = 50,
+      .connect = &connect,
+      .start = &start,
+  };
+}
 
 }  // namespace scalestudy::store::fs

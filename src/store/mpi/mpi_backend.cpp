@@ -40,6 +40,14 @@ std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
 
 }  // namespace
 
-Backend backend() { return Backend{"mpi", &connect, &start}; }
+Backend backend() {
+  return Backend{
+      .name = "mpi",
+      .summary = "scalestudy's own MPI tensor store",
+      .serves = {.tensors = true, .datasets = true, .models = true, .mpi_data = true},
+      .connect = &connect,
+      .start = &start,
+  };
+}
 
 }  // namespace scalestudy::store::mpi

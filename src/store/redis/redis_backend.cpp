@@ -154,6 +154,17 @@ std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
 
 }  // namespace
 
-Backend backend() { return Backend{"redis", &connect, &start}; }
+Backend backend() {
+  return Backend{
+      .name = "redis",
+      .summary =
+          "one redis-server per database rank, started and stopped by it; clients use "
+          "hiredis",
+      .serves = {.tensors = true, .datasets = true},
+      .limits = "its data goes to redis-server, which runs here without RedisAI",
+      .connect = &connect,
+      .start = &start,
+  };
+}
 
 }  // namespace scalestudy::store::redis
