@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/catalog.hpp"
 #include "core/error.hpp"
 
 namespace scalestudy::core {

@@ -10,12 +10,14 @@
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/layout.hpp"
+#include "core/layout_parameters.hpp"
 #include "core/mpi_check.hpp"
 #include "core/mpi_runtime.hpp"
 #include "core/provenance.hpp"
 #include "kernels/runtime.hpp"
 #include "point/broadcast.hpp"
 #include "point/database_records.hpp"
+#include "point/point_parameters.hpp"
 #include "point/rank_placement.hpp"
 #include "point/summary.hpp"
 #include "results/point_writer.hpp"
@@ -69,8 +71,8 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
   // Threads: client_threads on clients, db_threads on database ranks, however the job was
   // launched; the point says whether they oversubscribe a host.
   const bool client = me.role == core::Role::Client;
-  const int threads = static_cast<int>(
-      params.integer(me.role == core::Role::Database ? "db_threads" : "client_threads"));
+  const core::RankThreads rank_threads = core::rank_threads(params);
+  const int threads = me.role == core::Role::Database ? rank_threads.database : rank_threads.client;
   const int omp_threads = apply_omp_threads(threads);
   std::string placement_warning;
   const auto placement = placement_attributes(world, hosts, threads, placement_warning);
@@ -89,15 +91,14 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
                   "MPI_Comm_split(roles)");
   MPI_Comm_set_errhandler(role_comm, MPI_ERRORS_RETURN);
 
-  store::BackendContext backend_context{params, layout, store_comm, world_rank};
+  store::BackendContext backend_context{params, layout, store_comm, world_rank,
+                                        rank_threads.client};
 #ifdef SCALESTUDY_HAVE_TORCH
-  if (needs.store.models)
-    backend_context.make_model_runtime = [&params] {
-      store::ModelRuntimeSettings settings;
-      settings.intra_op_threads = static_cast<int>(params.integer("intra_op_threads"));
-      settings.inter_op_threads = static_cast<int>(params.integer("inter_op_threads"));
-      return inference::torch_plugin().make_runtime(settings);
+  if (needs.store.models) {
+    backend_context.make_model_runtime = [&needs] {
+      return inference::torch_plugin().make_runtime(needs.model_runtime);
     };
+  }
 #endif
   results::TimingRecorder recorder;
   std::optional<store::ShardCounters> counters;
@@ -108,8 +109,9 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
     counters = database->counters();
     tables = model_tables(database->request_records(), database->model_loads());
   } else {
-    workloads::WorkloadContext context{params,    layout,   backend, backend_context, me.index,
-                                       role_comm, recorder, &cpus,   &tables,         me.role};
+    workloads::WorkloadContext context{params,   layout,  backend,   backend_context,
+                                       me.index, threads, role_comm, recorder,
+                                       &cpus,    &tables, me.role};
     if (consumer_loop && me.role != core::Role::Consumer) {
       throw WorkloadError("this program runs a consumer loop, but it is rank " +
                           std::to_string(world_rank) + ", a " + core::role_name(me.role) +
@@ -164,7 +166,7 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
   if (me.role != core::Role::Database) record.timings = &recorder;
   if (counters) record.counters = named_counters(*counters);
   record.tables = std::move(tables);
-  const std::string& output = params.text("output");
+  const std::string& output = output_path(params);
   results::write_point_file(world, output, record);
 
   if (me.role == core::Role::Client) print_summary(recorder, role_comm);

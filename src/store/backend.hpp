@@ -24,6 +24,8 @@ struct BackendContext {
   const core::Layout& layout;
   MPI_Comm comm;
   int world_rank;
+  /// Threads of a client rank (client_threads): the requests a client keeps in flight.
+  int client_threads = 1;
   /// Makes a database rank's model runtime; empty when this build has none (no libtorch).
   std::function<std::unique_ptr<ModelRuntime>()> make_model_runtime = {};
 };
@@ -64,6 +66,8 @@ struct Backend {
   /// How often a consumer polls a list's length unless told (SmartSim-Scaling's intervals:
   /// 5 ms against a database, 50 ms against files).
   int list_poll_ms = 5;
+  /// Its own parameters, declared beside its code (nullptr: none).
+  core::ParameterSection parameters = nullptr;
   /// Client side: connects this client rank to the shards it may use.
   std::unique_ptr<Store> (*connect)(const BackendContext&) = nullptr;
   /// Database side: prepares this database rank to serve.
@@ -83,6 +87,18 @@ void check_services(const Backend& backend, const Services& needed, std::string_
 /// Checks that `backend` runs with `database_ranks` database ranks (0: not known before the
 /// job starts, not checked). Throws ConfigError saying what to set.
 void check_database_ranks(const Backend& backend, int database_ranks);
+
+/// The point's `backend`: a choice of every backend built into this binary.
+const core::ParamSpec& backend_parameter();
+
+/// What every backend's database ranks share: db_max_memory.
+const std::vector<core::ParamSpec>& database_parameters();
+
+/// Tensor memory each database rank may hold (db_max_memory; 0: no limit).
+std::uint64_t max_memory_bytes(const core::Parameters& params);
+
+/// How waiting ranks poll and sleep: wait_spin_us and wait_max_sleep_us.
+const std::vector<core::ParamSpec>& wait_parameters();
 
 /// How waiting ranks poll and sleep, from the point's wait_spin_us and wait_max_sleep_us.
 core::WaitPolicy wait_policy(const core::Parameters& params);

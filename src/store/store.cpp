@@ -16,6 +16,17 @@ double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+void check_model_options(std::string_view key, const ModelOptions& options) {
+  if (options.instances < 1 || options.threads_per_queue < 1 || options.max_batch_size < 0 ||
+      options.max_queue_delay_us < 0) {
+    throw StoreError(
+        "set_model '" + std::string(key) + "': instances (" + std::to_string(options.instances) +
+        ") and threads_per_queue (" + std::to_string(options.threads_per_queue) +
+        ") must be at least 1, max_batch_size (" + std::to_string(options.max_batch_size) +
+        ") and max_queue_delay_us (" + std::to_string(options.max_queue_delay_us) + ") at least 0");
+  }
+}
+
 const char* op_name(Op op) {
   switch (op) {
     case Op::Hello:

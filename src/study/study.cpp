@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/build_info.hpp"
+#include "core/catalog.hpp"
 #include "core/error.hpp"
 #include "core/fnv1a.hpp"
 #include "core/layout.hpp"
@@ -528,10 +529,8 @@ Study parse_study(const std::string& text, const std::string& path) {
   }
   // A simulation with a fixed grid_points divides that grid over its clients itself.
   if (!strong_without_divide.empty() &&
-      !std::all_of(study.points.begin(), study.points.end(), [](const StudyPoint& point) {
-        return point.params.text("workload") == "simulation" &&
-               point.params.integer("grid_points") > 0;
-      })) {
+      !std::all_of(study.points.begin(), study.points.end(),
+                   [](const StudyPoint& point) { return core::divides_own_work(point.params); })) {
     throw ConfigError(strong_without_divide +
                       ": strong scaling needs 'divide': the parameters that hold the total work, "
                       "split over the clients (e.g. divide: [iterations]); only a simulation "

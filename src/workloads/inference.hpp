@@ -14,9 +14,7 @@ namespace scalestudy::workloads {
 /// (local_run_script, local_run_model): the limit, in the same job.
 class Inference final : public Workload {
  public:
-  WorkloadNeeds needs(const core::Parameters&) const override {
-    return {.store = {.tensors = true, .models = true}};
-  }
+  WorkloadNeeds needs(const core::Parameters& params) const override;
   void run(WorkloadContext& context) const override;
 
  private:

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "store/store.hpp"
+#include "workloads/loop_parameters.hpp"
 #include "workloads/workload.hpp"
 
 namespace scalestudy::workloads {
@@ -23,12 +24,9 @@ class MpiBaseline final : public Workload {
   void check(const core::Parameters& params) const override;
 };
 
-/// Times warmup + iterations raw exchanges of `data.size()` floats with the database rank that
-/// holds `key`, recording raw_put_tensor, raw_unpack_tensor and raw_loop_time.
-void run_raw_loop(WorkloadContext& context, store::Store& store, std::string_view key,
-                  const std::vector<float>& data, std::vector<float>& result);
-
-/// Throughput and baseline need whole float32 elements: tensor_bytes % 4 == 0.
-void validate_tensor_bytes(const core::Parameters& params);
+/// Times `loop`'s warmup + iterations raw exchanges of `data.size()` floats with the database
+/// rank that holds `key`, recording raw_put_tensor, raw_unpack_tensor and raw_loop_time.
+void run_raw_loop(WorkloadContext& context, const LoopParameters& loop, store::Store& store,
+                  std::string_view key, const std::vector<float>& data, std::vector<float>& result);
 
 }  // namespace scalestudy::workloads

@@ -1,13 +1,17 @@
-// The table of built-in workloads.
+// The table of built-in workloads, and what every workload checks before it runs.
 #include "workloads/workload.hpp"
 
 #include <string>
 
 #include "core/error.hpp"
 #include "workloads/aggregation.hpp"
+#include "workloads/aggregation_parameters.hpp"
 #include "workloads/inference.hpp"
+#include "workloads/inference_parameters.hpp"
+#include "workloads/loop_parameters.hpp"
 #include "workloads/mpi_baseline.hpp"
 #include "workloads/simulation.hpp"
+#include "workloads/simulation_parameters.hpp"
 #include "workloads/throughput.hpp"
 
 namespace scalestudy::workloads {
@@ -24,16 +28,59 @@ int database_ranks(const core::LayoutRequest& request) {
 
 }  // namespace
 
+/// A workload made by the table.
+template <class W>
+std::unique_ptr<Workload> make() {
+  return std::make_unique<W>();
+}
+
 const std::vector<WorkloadEntry>& workloads() {
   static const std::vector<WorkloadEntry> table = {
-      {"throughput", [] { return std::unique_ptr<Workload>(new Throughput()); }},
-      {"mpi_baseline", [] { return std::unique_ptr<Workload>(new MpiBaseline()); }},
-      {"inference", [] { return std::unique_ptr<Workload>(new Inference()); }},
-      {"inference_baseline", [] { return std::unique_ptr<Workload>(new InferenceBaseline()); }},
-      {"simulation", [] { return std::unique_ptr<Workload>(new Simulation()); }},
-      {"aggregation", [] { return std::unique_ptr<Workload>(new Aggregation()); }},
+      {"throughput",
+       "put/unpack of one tensor per client, as SmartSim-Scaling",
+       &make<Throughput>,
+       {&LoopParameters::specs}},
+      {"mpi_baseline",
+       "the same exchange over plain MPI_Send/MPI_Recv",
+       &make<MpiBaseline>,
+       {&LoopParameters::specs}},
+      {"inference", "", &make<Inference>, {&LoopParameters::specs, &InferenceParameters::specs}},
+      {"inference_baseline",
+       "",
+       &make<InferenceBaseline>,
+       {&LoopParameters::specs, &InferenceParameters::specs}},
+      {"simulation",
+       "a 3-D heat stencil over the clients, coupled to the store every couple_every steps",
+       &make<Simulation>,
+       {&LoopParameters::specs, &SimulationParameters::specs, &InferenceParameters::specs}},
+      {"aggregation",
+       "producer clients put datasets and append them to a list per iteration, consumer ranks "
+       "poll and fetch each list, as SmartSim-Scaling",
+       &make<Aggregation>,
+       {&LoopParameters::specs, &AggregationParameters::specs}},
   };
   return table;
+}
+
+const core::ParamSpec& workload_parameter() {
+  static const std::string help = [] {
+    std::string text = "client loop to run: ";
+    bool first = true;
+    for (const auto& entry : workloads()) {
+      if (entry.summary.empty()) continue;
+      text +=
+          (first ? "" : ", ") + std::string(entry.name) + " (" + std::string(entry.summary) + ")";
+      first = false;
+    }
+    return text;
+  }();
+  static const core::ParamSpec spec = [] {
+    std::vector<std::string_view> names;
+    for (const auto& entry : workloads()) names.push_back(entry.name);
+    return core::ParamSpec{"workload", core::ParamType::Choice, names.front(), "What runs", help,
+                           names};
+  }();
+  return spec;
 }
 
 void Workload::validate(const core::Parameters& params) const {

@@ -24,6 +24,7 @@ struct WorkloadContext {
   const store::Backend& backend;
   const store::BackendContext& backend_context;
   int client;        ///< this rank's index in its role (client, or consumer for run_consumer)
+  int threads;       ///< this rank's threads (client_threads)
   MPI_Comm clients;  ///< the ranks of this role only (clients, or consumers), for barriers
   results::TimingRecorder& recorder;
   /// Where a loop that runs OpenMP threads samples their CPUs (nullptr: it need not).
@@ -43,6 +44,8 @@ struct WorkloadNeeds {
   bool kernel_runtime = false;
   /// It divides a fixed total over its clients by itself (strong scaling needs no 'divide').
   bool divides_own_work = false;
+  /// With store.models: the libtorch threads of the database ranks' model runtime.
+  store::ModelRuntimeSettings model_runtime = {};
 };
 
 class Workload {
@@ -71,13 +74,21 @@ class Workload {
   virtual void check(const core::Parameters& params) const = 0;
 };
 
+/// One line of the workload table.
 struct WorkloadEntry {
   std::string_view name;
+  std::string_view summary;  ///< what it runs, for --help ("": not listed there)
   std::unique_ptr<Workload> (*make)();
+  /// The parameter sections it reads, in --help order (sections shared by several workloads,
+  /// such as LoopParameters::specs, are listed by each and declared once).
+  std::vector<core::ParameterSection> parameters;
 };
 
 /// Every built-in workload.
 const std::vector<WorkloadEntry>& workloads();
+
+/// The point's `workload`: a choice of every built-in workload.
+const core::ParamSpec& workload_parameter();
 
 /// The workload called `name`. Throws ConfigError listing the known ones.
 std::unique_ptr<Workload> make_workload(std::string_view name);

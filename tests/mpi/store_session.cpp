@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/layout_parameters.hpp"
 #include "core/mpi_runtime.hpp"
 #include "core/parameters.hpp"
 #include "store/backend.hpp"
@@ -66,7 +67,7 @@ SessionResult run_session(const SessionOptions& options,
   params.set("mpi_inline_bytes", std::to_string(options.inline_bytes), "session");
   for (const auto& [name, value] : options.parameters) params.set(name, value, "session");
   const store::Backend& backend = store::find_backend(options.backend);
-  store::BackendContext context{params, layout, comm, rank};
+  store::BackendContext context{params, layout, comm, rank, core::rank_threads(params).client};
   context.make_model_runtime = options.model_runtime;
 
   store::ShardCounters mine;

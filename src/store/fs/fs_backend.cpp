@@ -17,6 +17,20 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
+using core::ParamSpec;
+using core::ParamType;
+
+// clang-format off
+const std::vector<ParamSpec>& parameters() {
+  static const std::vector<ParamSpec> specs = {
+      {"fs_directory", ParamType::Text, "", "Data aggregation",
+       "fs backend: the shared directory; a fresh subdirectory is made in it and removed at the "
+       "end (empty: <output>.fs beside the results file)"},
+  };
+  return specs;
+}
+// clang-format on
+
 /// The directory a point's fs backend uses: "<output>.fs" (scalestudy's own, cleared first), or
 /// a fresh "scalestudy-fs-<host>-<pid>" inside fs_directory (which is never removed).
 std::string shared_root(const core::Parameters& params) {
@@ -92,7 +106,7 @@ std::unique_ptr<Store> connect(const BackendContext& context) {
   for (const auto& shard : published) ranks.push_back(shard.shard);
   return std::make_unique<FsStore>(context.comm, std::move(ranks),
                                    published.empty() ? "" : published.front().detail,
-                                   static_cast<int>(context.params.integer("client_threads")));
+                                   context.client_threads);
 }
 
 std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
@@ -113,6 +127,7 @@ Backend backend() {
           "prepares",
       .database_ranks = 1,
       .list_poll_ms = 50,
+      .parameters = &parameters,
       .connect = &connect,
       .start = &start,
   };

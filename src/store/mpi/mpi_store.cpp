@@ -115,15 +115,11 @@ Reply MpiStore::call_with_payload(const ShardAddress& shard, RequestHeader heade
 
 void MpiStore::set_model(std::string_view key, std::span<const std::byte> model,
                          const ModelOptions& options) {
-  const std::string instances = "instances=" + std::to_string(options.instances);
-  const std::string threads = "threads_per_queue=" + std::to_string(options.threads_per_queue);
-  const std::string batch = "max_batch_size=" + std::to_string(options.max_batch_size);
-  const std::string delay = "max_queue_delay_us=" + std::to_string(options.max_queue_delay_us);
-  const std::string field = protocol::encode_names({key, instances, threads, batch, delay});
+  const auto dims = protocol::model_options_dims(options);
   for (const auto& shard : shards_) {
     RequestHeader header;
     header.op = static_cast<std::uint8_t>(Op::SetModel);
-    call_with_payload(shard, header, {}, field, model, key);
+    call_with_payload(shard, header, dims, key, model, key);
   }
 }
 

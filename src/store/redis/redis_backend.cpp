@@ -23,6 +23,28 @@ constexpr int kConnectTimeoutMs = 10000;
 /// No single read or write of a command may wait longer (a stopped server fails, not hangs).
 constexpr int kIoTimeoutMs = 120000;
 
+using core::ParamSpec;
+using core::ParamType;
+
+// clang-format off
+const std::vector<ParamSpec>& parameters() {
+  static const std::vector<ParamSpec> specs = {
+      {"redis_port", ParamType::Integer, "0", "Database",
+       "redis backend: TCP port of shard 0's redis-server, shard s listens on redis_port + s "
+       "(0: each picks a free port)", {}, 0, 65535},
+      {"redis_socket", ParamType::Choice, "auto", "Database",
+       "redis backend: how clients reach redis-server: unix (a unix socket, same node only), "
+       "tcp, or auto (unix when colocated, else tcp)",
+       {"auto", "tcp", "unix"}},
+      {"redis_io_threads", ParamType::Integer, "1", "Database",
+       "redis backend: redis-server's io-threads (above 1 also io-threads-do-reads)", {}, 1, 128},
+      {"redis_maxclients", ParamType::Integer, "10000", "Database",
+       "redis backend: redis-server's maxclients", {}, 1, 1000000},
+  };
+  return specs;
+}
+// clang-format on
+
 bool use_unix_socket(const BackendContext& context) {
   const std::string& mode = context.params.text("redis_socket");
   if (mode == "auto") return context.layout.deployment == core::Deployment::Colocated;
@@ -74,7 +96,7 @@ class RedisDatabaseRank final : public DatabaseRank {
       options.unix_socket = use_unix_socket(context);
       options.io_threads = static_cast<int>(context.params.integer("redis_io_threads"));
       options.max_clients = static_cast<int>(context.params.integer("redis_maxclients"));
-      options.max_memory = static_cast<std::uint64_t>(context.params.integer("db_max_memory"));
+      options.max_memory = max_memory_bytes(context.params);
       options.name =
           "shard " + std::to_string(shard_) + " (rank " + std::to_string(world_rank_) + ")";
       process_.emplace(options);
@@ -144,8 +166,7 @@ std::unique_ptr<Store> connect(const BackendContext& context) {
   std::vector<control::ShardAddress> ranks;
   for (const auto& shard : published) ranks.push_back(shard.shard);
   return std::make_unique<RedisStore>(context.comm, std::move(ranks), std::move(endpoints),
-                                      kConnectTimeoutMs, kIoTimeoutMs,
-                                      static_cast<int>(context.params.integer("client_threads")));
+                                      kConnectTimeoutMs, kIoTimeoutMs, context.client_threads);
 }
 
 std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
@@ -162,6 +183,7 @@ Backend backend() {
           "hiredis",
       .serves = {.tensors = true, .datasets = true},
       .limits = "its data goes to redis-server, which runs here without RedisAI",
+      .parameters = &parameters,
       .connect = &connect,
       .start = &start,
   };
