@@ -1,19 +1,20 @@
 // The inference parameters, their typed view, and where model and script files are found.
 #include "workloads/inference_parameters.hpp"
 
+#include "core/package_files.hpp"
+
 namespace scalestudy::workloads {
 namespace {
 
-/// The model file a point names: a path, or a model traced into the build's models directory.
+/// The model file a point names: a path, or one of the models traced by the build.
 std::string model_file(const std::string& model) {
   if (model.find('/') != std::string::npos || model.ends_with(".pt")) return model;
-  return std::string(SCALESTUDY_MODELS_DIR) + "/" + model + ".pt";
+  return core::models_directory() + "/" + model + ".pt";
 }
 
 /// The preprocessing script file of a point.
 std::string script_file(const std::string& script) {
-  return script.empty() ? std::string(SCALESTUDY_MODELS_DIR) + "/data_processing_script.txt"
-                        : script;
+  return script.empty() ? core::models_directory() + "/data_processing_script.txt" : script;
 }
 
 }  // namespace
