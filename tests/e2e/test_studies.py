@@ -35,8 +35,9 @@ def statuses(study_dir):
 
 
 def no_rank_processes_left():
-    out = subprocess.run(["pgrep", "-f", "scalestudy-rank --point"], capture_output=True,
-                         text=True, check=False).stdout
+    # This build's rank program only: other builds' tests may run on the same machine.
+    out = subprocess.run(["pgrep", "-f", f"{BUILD_DIR}/scalestudy-rank --point"],
+                         capture_output=True, text=True, check=False).stdout
     return out.strip() == ""
 
 

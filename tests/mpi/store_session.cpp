@@ -28,6 +28,10 @@ std::vector<std::string> dataset_backends() {
   return names;
 }
 
+std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
+}
+
 std::vector<std::string> built_backends() {
   std::vector<std::string> names;
   for (const auto& backend : store::backends()) {
