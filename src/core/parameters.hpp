@@ -39,6 +39,27 @@ using ParamValue = std::variant<std::int64_t, double, bool, std::string>;
 /// One part's parameters, in --help order (e.g. workloads::LoopParameters::specs).
 using ParameterSection = const std::vector<ParamSpec>& (*)();
 
+/// A Choice parameter whose choices are the names of a table (the workloads, the backends), the
+/// first being the default; its help is "<lead>: name (summary), ..." over the entries that
+/// have a summary. Holds the strings its spec points to: keep it where it lives (a static).
+class TableChoice {
+ public:
+  struct Entry {
+    std::string_view name;
+    std::string_view summary;  ///< "": a choice that --help does not describe
+  };
+  TableChoice(std::string_view name, std::string_view group, std::string_view lead,
+              const std::vector<Entry>& entries);
+  TableChoice(const TableChoice&) = delete;
+  TableChoice& operator=(const TableChoice&) = delete;
+
+  const ParamSpec& spec() const { return spec_; }
+
+ private:
+  std::string help_;
+  ParamSpec spec_;
+};
+
 /// The spec of `name`, or nullptr when no such key exists.
 const ParamSpec* find_parameter(std::string_view name);
 

@@ -89,21 +89,12 @@ void check_database_ranks(const Backend& backend, int database_ranks) {
 }
 
 const core::ParamSpec& backend_parameter() {
-  static const std::string help = [] {
-    std::string text = "store the database ranks serve: ";
-    for (const auto& backend : backends()) {
-      if (&backend != &backends().front()) text += ", ";
-      text += std::string(backend.name) + " (" + std::string(backend.summary) + ")";
-    }
-    return text;
+  static const core::TableChoice choice = [] {
+    std::vector<core::TableChoice::Entry> entries;
+    for (const auto& backend : backends()) entries.push_back({backend.name, backend.summary});
+    return core::TableChoice("backend", "What runs", "store the database ranks serve", entries);
   }();
-  static const core::ParamSpec spec = [] {
-    std::vector<std::string_view> names;
-    for (const auto& backend : backends()) names.push_back(backend.name);
-    return core::ParamSpec{"backend", core::ParamType::Choice, names.front(), "What runs", help,
-                           names};
-  }();
-  return spec;
+  return choice.spec();
 }
 
 using core::ParamSpec;

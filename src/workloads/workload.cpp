@@ -63,24 +63,12 @@ const std::vector<WorkloadEntry>& workloads() {
 }
 
 const core::ParamSpec& workload_parameter() {
-  static const std::string help = [] {
-    std::string text = "client loop to run: ";
-    bool first = true;
-    for (const auto& entry : workloads()) {
-      if (entry.summary.empty()) continue;
-      text +=
-          (first ? "" : ", ") + std::string(entry.name) + " (" + std::string(entry.summary) + ")";
-      first = false;
-    }
-    return text;
+  static const core::TableChoice choice = [] {
+    std::vector<core::TableChoice::Entry> entries;
+    for (const auto& entry : workloads()) entries.push_back({entry.name, entry.summary});
+    return core::TableChoice("workload", "What runs", "client loop to run", entries);
   }();
-  static const core::ParamSpec spec = [] {
-    std::vector<std::string_view> names;
-    for (const auto& entry : workloads()) names.push_back(entry.name);
-    return core::ParamSpec{"workload", core::ParamType::Choice, names.front(), "What runs", help,
-                           names};
-  }();
-  return spec;
+  return choice.spec();
 }
 
 void Workload::validate(const core::Parameters& params) const {
