@@ -59,28 +59,6 @@ std::string FsStore::list_path(Op op, std::string_view list) const {
 
 int FsStore::shard_of(std::string_view) const { return session_.shards().front().shard; }
 
-void FsStore::put_tensor(std::string_view key, const void*, Dims, DType) {
-  fail(Op::PutTensor, key,
-       "the fs backend stores datasets and lists only (the aggregation workload); use backend "
-       "mpi or redis for tensors");
-}
-
-void FsStore::unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype) {
-  put_tensor(key, out, dims, dtype);
-}
-
-Tensor FsStore::get_tensor(std::string_view key) {
-  put_tensor(key, nullptr, {}, DType::Float32);
-  return {};
-}
-
-void FsStore::delete_tensor(std::string_view key) { put_tensor(key, nullptr, {}, DType::Float32); }
-
-bool FsStore::tensor_exists(std::string_view key) {
-  put_tensor(key, nullptr, {}, DType::Float32);
-  return false;
-}
-
 std::vector<ShardCounters> FsStore::info() {
   ShardCounters counters;
   counters.shard = shard_of("");

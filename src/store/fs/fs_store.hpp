@@ -33,12 +33,7 @@ class FsStore final : public Store {
   FsStore(const FsStore&) = delete;
   FsStore& operator=(const FsStore&) = delete;
 
-  /// Tensors are not stored by this backend: these throw StoreError saying so.
-  void put_tensor(std::string_view key, const void* data, Dims dims, DType dtype) override;
-  void unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype) override;
-  Tensor get_tensor(std::string_view key) override;
-  void delete_tensor(std::string_view key) override;
-  bool tensor_exists(std::string_view key) override;
+  // Tensors are not stored by this backend: Store's tensor verbs refuse them.
   /// One record: keys = dataset files, memory_bytes = their bytes.
   std::vector<ShardCounters> info() override;
 
