@@ -3,6 +3,14 @@ writes it as PNG and PDF. The figures are described in analysis/README.md.
 
 Colours are fixed per series value (Okabe-Ito, colour-blind safe) so that a tensor size, say,
 has the same colour in every figure; operations have fixed colours in the breakdown.
+
+Validity flags (load.py): every figure draws a flagged point hollow and grey (markers with a
+white face and a grey edge, hollow violins, bars and boxes), with a legend entry naming the
+flags and whether the point is kept (``--include-flagged``) or left out of the lines, tables
+and fits (then its marker is not joined to the others). ``few_samples`` alone does not make a
+point hollow: it concerns percentiles, whose markers are drawn open instead (p99 from fewer
+than 100 samples). Intervals (95 %) are drawn as bars; an end beyond the axes is cut at the
+edge.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .fits import Fit
-from .load import display_value
+from .load import P99_SAMPLES, display_value, join_flags, split_flags, without_flags
 from .stats import BASELINE_OPERATIONS, ITERATION_OPERATIONS, selection
 
 STYLE = {
@@ -39,6 +47,10 @@ OPERATION_COLORS = {"put_tensor": "#0072B2", "run_script": "#E69F00", "run_model
                     "unpack_tensor": "#D55E00", "other": "#BBBBBB", "queue_s": "#CC79A7",
                     "compute_s": "#56B4E9"}
 MAX_VIOLIN_SAMPLES = 20000
+#: Edge colour of flagged (hollow) markers, violins, bars and boxes.
+FLAGGED_COLOR = "0.5"
+#: Flags that concern percentiles only: they open the p99 marker instead of the point's.
+PERCENTILE_FLAGS = ("few_samples",)
 
 
 @contextmanager
@@ -158,6 +170,99 @@ def _legend_right(ax: plt.Axes, handles: list | None = None, title: str | None =
               borderaxespad=0.0)
 
 
+# --- validity flags and intervals -----------------------------------------------------------
+
+
+def point_flags(frame: pd.DataFrame) -> np.ndarray:
+    """Per row of `frame`, its flags that make a point hollow (all but PERCENTILE_FLAGS); ""
+    for every row when `frame` has no ``flags`` column."""
+    if "flags" not in frame.columns:
+        return np.full(len(frame), "", dtype=object)
+    return np.array([without_flags(f, *PERCENTILE_FLAGS) for f in frame["flags"]], dtype=object)
+
+
+def _left_out(frame: pd.DataFrame) -> np.ndarray:
+    if "left_out" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["left_out"].fillna(False).to_numpy(bool)
+
+
+def flag_handles(frame: pd.DataFrame, marker: str = "o", what: str = "point") -> list[Line2D]:
+    """Legend entries for the hollow markers of `frame`'s flagged rows: one for those kept
+    (``--include-flagged``), one for those left out (``left_out``); none when nothing is
+    flagged."""
+    flags = point_flags(frame)
+    left = _left_out(frame)
+    handles = []
+    for rows, how in ((flags.astype(bool) & ~left, "kept (--include-flagged)"),
+                      (flags.astype(bool) & left, "left out of lines, tables and fits")):
+        if rows.any():
+            text = join_flags(*flags[rows]).replace(",", ", ")
+            handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=6,
+                                  markerfacecolor="white", markeredgecolor=FLAGGED_COLOR,
+                                  markeredgewidth=1.4,
+                                  label=f"hollow grey: flagged {what}\n({text}), {how}"))
+    return handles
+
+
+def _series(ax: plt.Axes, x: np.ndarray, y: np.ndarray, color: str, flags: np.ndarray,
+            left_out: np.ndarray, *, linestyle: str = "-", marker: str = "o",
+            markersize: float = 5, linewidth: float = 1.6, open_markers: np.ndarray | None
+            = None) -> None:
+    """One series: a line through the points not left out, filled markers for valid points,
+    hollow grey ones for flagged points (`flags` non-empty), open ones in the series' colour
+    where `open_markers` (a percentile from too few samples)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    flagged = np.asarray(flags).astype(bool)
+    opened = np.zeros(len(x), bool) if open_markers is None else np.asarray(open_markers, bool)
+    joined = ~np.asarray(left_out, bool)
+    ax.plot(x[joined], y[joined], linestyle=linestyle, color=color, linewidth=linewidth)
+    solid = ~flagged & ~opened
+    ax.plot(x[solid], y[solid], marker=marker, linestyle="none", color=color,
+            markersize=markersize)
+    ax.plot(x[~flagged & opened], y[~flagged & opened], marker=marker, linestyle="none",
+            markerfacecolor="white", markeredgecolor=color, markersize=markersize)
+    ax.plot(x[flagged], y[flagged], marker=marker, linestyle="none", markerfacecolor="white",
+            markeredgecolor=FLAGGED_COLOR, markeredgewidth=1.4, markersize=markersize + 1)
+
+
+def interval_bars(ax: plt.Axes, x: Sequence[float], low: Sequence[float],
+                  high: Sequence[float], color: str | Sequence[str]) -> None:
+    """Vertical bars from `low` to `high` at `x` (NaN: none), with caps. Call once the axes'
+    limits are set by the data: ends beyond them are cut at the edge (the bar runs off)."""
+    x, low, high = (np.asarray(v, dtype=float) for v in (x, low, high))
+    colors = [color] * len(x) if isinstance(color, str) else list(color)
+    bottom, top = ax.get_ylim()
+    log = ax.get_yscale() == "log"
+    floor = bottom / 10 if log else bottom - (top - bottom)
+    ceiling = top * 10 if log else top + (top - bottom)
+    for xi, lo, hi, c in zip(x, low, high, colors):
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            continue
+        lo, hi = max(lo, floor), min(hi, ceiling)
+        ax.plot([xi, xi], [lo, hi], color=c, linewidth=1.0, alpha=0.8)
+        ax.plot([xi, xi], [lo, hi], linestyle="none", marker="_", markersize=7, color=c,
+                alpha=0.8)
+    ax.set_ylim(bottom, top)
+
+
+def _row_bars(ax: plt.Axes, rows: pd.DataFrame, low: str, high: str, color: str) -> None:
+    """`interval_bars` of the rows not left out (a left-out point's interval says nothing the
+    hollow marker does not), grey for flagged rows."""
+    rows = rows[~_left_out(rows)]
+    colors = [FLAGGED_COLOR if f else color for f in point_flags(rows)]
+    interval_bars(ax, rows["clients"], _col(rows, low), _col(rows, high), colors)
+
+
+def _interval_handles(frame: pd.DataFrame, *columns: str) -> list[Line2D]:
+    """The legend entry of the interval bars, when `frame` has one to draw."""
+    drawn = frame[~_left_out(frame)]
+    if not any(np.isfinite(_col(drawn, c)).any() for c in columns):
+        return []
+    return [Line2D([], [], color="0.3", marker="_", markersize=7, linewidth=1.0,
+                   label="bars: 95% interval\nover repetitions")]
+
+
 # --- violins ------------------------------------------------------------------------------
 
 
@@ -167,7 +272,9 @@ def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
     """SmartSim-Scaling's violin plot: the distribution of `operation`'s time per call against
     the total number of clients, one series per value of `by` (any number), one panel per
     value (or combination of values) of the `facet` parameters. Means are marked (thick tick)
-    and joined by a dotted line; extrema are the whiskers. Time is on a log scale: violins are
+    and joined by a dotted line, medians (dot) and p99 (triangle; open when from fewer than
+    100 samples) marked; extrema are the whiskers. A violin of flagged points (samples'
+    ``flags``, percentile flags aside) is hollow and grey. Time is on a log scale: violins are
     estimated on log10 of the time, so their shapes are true on that axis."""
     keep = selection(samples, include_warmup=include_warmup, include_failed=include_failed,
                      exclude_outliers=exclude_outliers)
@@ -181,6 +288,8 @@ def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
     colors = series_colors(series)
     width = 0.8 / len(series)
     rng = np.random.default_rng(0)
+    flagged_seen: list[str] = []
+    few_seen = False
     with style():
         fig, axes = _panel_grid(len(panels), 3.3, 3.5, sharey=True)
         for ax, (title, part) in zip(axes, panels):
@@ -188,12 +297,17 @@ def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
                 mine = part if by is None else part[part[by] == value]
                 positions, means = [], []
                 for x, count in enumerate(clients):
-                    seconds = mine.loc[mine["clients"] == count, "seconds"].to_numpy()
+                    cell = mine[mine["clients"] == count]
+                    seconds = cell["seconds"].to_numpy()
                     seconds = seconds[seconds > 0]
                     if seconds.size == 0:
                         continue
+                    flags = join_flags(*pd.unique(point_flags(cell)))
+                    flagged_seen.append(flags)
+                    few_seen |= seconds.size < P99_SAMPLES
                     position = x + (i - (len(series) - 1) / 2) * width
-                    _one_violin(ax, np.log10(seconds), position, width, colors[value], rng)
+                    _one_violin(ax, seconds, position, width, colors[value], rng,
+                                flagged=bool(flags))
                     positions.append(position)
                     means.append(math.log10(float(np.mean(seconds))))
                 ax.plot(positions, means, ":", color=colors[value], linewidth=1.4)
@@ -209,6 +323,19 @@ def violin(samples: pd.DataFrame, operation: str, *, by: str | None = None,
         handles = [Patch(facecolor=colors[v], edgecolor=colors[v], alpha=0.45,
                          label=_label(by, v) if by else operation) for v in series]
         handles.append(Line2D([], [], color="0.3", linestyle=":", label="mean"))
+        handles.append(Line2D([], [], color="0.3", marker="o", markersize=4, linestyle="none",
+                              markeredgecolor="white", label="median"))
+        handles.append(Line2D([], [], color="0.3", marker="^", markersize=5, linestyle="none",
+                              label="p99"))
+        if few_seen:
+            handles.append(Line2D([], [], color="0.3", marker="^", markersize=5,
+                                  linestyle="none", markerfacecolor="white",
+                                  label=f"p99 from < {P99_SAMPLES} samples"))
+        flagged = join_flags(*flagged_seen)
+        if flagged:
+            handles.append(Patch(facecolor="none", edgecolor=FLAGGED_COLOR, linestyle="--",
+                                 label=f"hollow grey: flagged points\n"
+                                       f"({flagged.replace(',', ', ')})"))
         _legend_right(axes[min(2, len(axes) - 1)], handles)
         fig.suptitle(f"{operation}: time per call vs. clients", fontsize=11)
     return fig
@@ -240,69 +367,107 @@ def _panel_grid(count: int, width: float, height: float, sharey: bool = False,
     return fig, flat[:count]
 
 
-def _one_violin(ax: plt.Axes, values: np.ndarray, position: float, width: float, color: str,
-                rng: np.random.Generator) -> None:
-    values = values[np.isfinite(values)]
+def _one_violin(ax: plt.Axes, seconds: np.ndarray, position: float, width: float, color: str,
+                rng: np.random.Generator, flagged: bool = False) -> None:
+    """One violin of `seconds` (> 0) on the log10 axis: body, whiskers at the extrema, mean
+    (thick tick), median (dot), p99 (triangle, open from fewer than P99_SAMPLES samples)."""
+    values = np.log10(seconds)
+    finite = np.isfinite(values)
+    values, seconds = values[finite], seconds[finite]
     body = values if values.size <= MAX_VIOLIN_SAMPLES else rng.choice(
         values, MAX_VIOLIN_SAMPLES, replace=False)
     if values.size > 1 and np.ptp(values) > 0:
         parts = ax.violinplot([body], positions=[position], widths=width * 0.92,
                               showextrema=False, showmeans=False, points=120)
         for poly in parts["bodies"]:
-            poly.set_facecolor(color)
-            poly.set_edgecolor(color)
-            poly.set_alpha(0.3)
+            if flagged:
+                poly.set_facecolor("none")
+                poly.set_edgecolor(FLAGGED_COLOR)
+                poly.set_linestyle("--")
+                poly.set_alpha(1.0)
+            else:
+                poly.set_facecolor(color)
+                poly.set_edgecolor(color)
+                poly.set_alpha(0.3)
     low, high = float(values.min()), float(values.max())
-    mean = math.log10(float(np.mean(10.0 ** values)))
+    mean = math.log10(float(np.mean(seconds)))
+    median, p99 = (math.log10(float(v)) for v in np.percentile(seconds, [50, 99]))
     cap = width * 0.25
-    ax.vlines(position, low, high, color=color, linewidth=0.8)
-    ax.hlines([low, high], position - cap, position + cap, color=color, linewidth=0.8)
+    line = FLAGGED_COLOR if flagged else color
+    ax.vlines(position, low, high, color=line, linewidth=0.8)
+    ax.hlines([low, high], position - cap, position + cap, color=line, linewidth=0.8)
     ax.hlines(mean, position - cap * 1.6, position + cap * 1.6, color=color, linewidth=1.8)
+    ax.plot([position], [median], marker="o", markersize=4, color=color,
+            markeredgecolor="white", markeredgewidth=0.6, zorder=4)
+    few = seconds.size < P99_SAMPLES
+    ax.plot([position], [p99], marker="^", markersize=5, color=color, zorder=4,
+            markerfacecolor="white" if few else color)
 
 
 # --- scaling -------------------------------------------------------------------------------
 
 
+def _rows_of(frame: pd.DataFrame, group: Any) -> pd.DataFrame:
+    return frame[frame["group"] == group].sort_values("clients", kind="stable")
+
+
+def _col(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return (frame[column].to_numpy(float) if column in frame.columns
+            else np.full(len(frame), np.nan))
+
+
 def scaling_time(table: pd.DataFrame, mode: str, time_op: str = "loop_time") -> Figure:
-    """Time (the slowest client's `time_op`, median over repetitions, bars: min-max) against
-    client ranks on log-log axes, one line per group, with each group's ideal (dashed): strong
-    scaling ``T1 p1 / p``, weak scaling ``T1``."""
+    """Time (the slowest client's `time_op`, median over repetitions; bars: 95 % interval over
+    repetitions, `stats.scaling_table`'s ``time_low_s``/``time_high_s``) against client ranks
+    on log-log axes, one line per group, with each group's ideal (dashed) from its reference:
+    strong scaling ``T1 p1 / p``, weak scaling ``T1``. Rows with ``flags`` are hollow and grey;
+    rows with ``left_out`` (`stats.left_out_scaling`) are not joined."""
     colors = series_colors(table["group"])
     with style():
         fig, ax = plt.subplots(figsize=(7.2, 4.4), layout="constrained")
+        handles = []
         for group in pd.unique(table["group"]):
-            rows = table[table["group"] == group].sort_values("clients")
+            rows = _rows_of(table, group)
             p, t = rows["clients"].to_numpy(float), rows["time_s"].to_numpy(float)
-            err = np.vstack([t - rows["time_min_s"].to_numpy(float),
-                             rows["time_max_s"].to_numpy(float) - t])
-            ax.errorbar(p, t, yerr=err, color=colors[group], marker="o", markersize=5,
-                        capsize=3, linewidth=1.6, label=group)
-            ideal = t[0] * p[0] / p if mode == "strong" else np.full_like(p, t[0])
-            ax.plot(p, ideal, "--", color=colors[group], linewidth=1.0, alpha=0.8)
+            left = _left_out(rows)
+            _series(ax, p, t, colors[group], point_flags(rows), left)
+            handles.append(Line2D([], [], color=colors[group], marker="o", label=group))
+            if (~left).any():
+                p1, t1 = p[~left][0], t[~left][0]
+                ideal = t1 * p1 / p if mode == "strong" else np.full_like(p, t1)
+                ax.plot(p, ideal, "--", color=colors[group], linewidth=1.0, alpha=0.8)
         _log2_clients_axis(ax, table["clients"])
+        ax.set_yscale("log")
+        for group in pd.unique(table["group"]):
+            rows = _rows_of(table, group)
+            _row_bars(ax, rows, "time_low_s", "time_high_s", colors[group])
         log_ticks(ax, "seconds")
         ax.set_xlabel("Client ranks p")
         ax.set_ylabel(f"Time T: slowest client's {time_op}")
-        handles, _ = ax.get_legend_handles_labels()
         handles.append(Line2D([], [], color="0.3", linestyle="--", label=(
             "ideal: T1·p1/p" if mode == "strong" else "ideal: T1 (constant)")))
+        handles += _interval_handles(table, "time_low_s")
+        handles += flag_handles(table)
         _legend_right(ax, handles)
-        ax.set_title(f"Time vs. clients ({mode} scaling; bars: min–max over repetitions)")
+        ax.set_title(f"Time vs. clients ({mode} scaling; median over repetitions)")
     return fig
 
 
 def scaling_throughput(table: pd.DataFrame, rates: pd.DataFrame) -> Figure:
     """Throughput against client ranks, log-log, one line per group with its ideal (dashed,
-    linear from the smallest point): the first panel is loop iterations per second over all
-    clients (total iterations / T), then one panel per repeated operation (calls per second,
-    summed over clients, as `scalestudy report`'s ops/s). `rates` has columns group, clients,
-    operation, ops_per_s (medians over repetitions)."""
+    linear from the smallest point kept): the first panel is loop iterations per second over
+    all clients (total iterations / T), then one panel per repeated operation (calls per
+    second, summed over clients, as `scalestudy report`'s ops/s). `rates` has columns group,
+    clients, operation, ops_per_s (medians over repetitions) and optionally ops_per_s_low,
+    ops_per_s_high (95 % interval, drawn as bars), flags and left_out, as `table` may."""
     operations = [op for op in (*ITERATION_OPERATIONS, *BASELINE_OPERATIONS)
                   if op in set(rates["operation"])]
     operations += sorted(set(rates["operation"]) - set(operations))
-    panels = [("loop iterations", table.rename(columns={"work_per_s": "rate"}))]
-    panels += [(op, rates[rates["operation"] == op].rename(columns={"ops_per_s": "rate"}))
-               for op in operations]
+    panels = [("loop iterations", table.rename(columns={
+        "work_per_s": "rate", "work_per_s_low": "low", "work_per_s_high": "high"}))]
+    panels += [(op, rates[rates["operation"] == op].rename(columns={
+        "ops_per_s": "rate", "ops_per_s_low": "low", "ops_per_s_high": "high"}))
+        for op in operations]
     colors = series_colors(table["group"])
     ncols = min(3, len(panels))
     nrows = math.ceil(len(panels) / ncols)
@@ -310,59 +475,83 @@ def scaling_throughput(table: pd.DataFrame, rates: pd.DataFrame) -> Figure:
         fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols + 1.8, 3.3 * nrows),
                                  layout="constrained", squeeze=False)
         for ax, (name, frame) in zip(axes.flat, panels):
+            drawn = []
             for group in pd.unique(table["group"]):
-                rows = frame[frame["group"] == group].sort_values("clients")
+                rows = _rows_of(frame, group)
                 rows = rows[np.isfinite(rows["rate"].to_numpy(float))]
                 if rows.empty:
                     continue
                 p, x = rows["clients"].to_numpy(float), rows["rate"].to_numpy(float)
-                ax.plot(p, x, marker="o", markersize=4, color=colors[group], label=group)
-                ax.plot(p, x[0] * p / p[0], "--", color=colors[group], linewidth=1.0,
-                        alpha=0.8)
+                left = _left_out(rows)
+                _series(ax, p, x, colors[group], point_flags(rows), left, markersize=4)
+                if (~left).any():
+                    ax.plot(p, x[~left][0] * p / p[~left][0], "--", color=colors[group],
+                            linewidth=1.0, alpha=0.8)
+                drawn.append((group, rows))
             _log2_clients_axis(ax, table["clients"])
-            log_ticks(ax, "count")
+            if drawn:
+                ax.set_yscale("log")
+                for group, rows in drawn:
+                    _row_bars(ax, rows, "low", "high", colors[group])
+                log_ticks(ax, "count")
             ax.set_title(name)
             ax.set_xlabel("Client ranks p")
             ax.set_ylabel("iterations/s, all clients" if name == "loop iterations"
                           else "calls/s, all clients")
         for ax in axes.flat[len(panels):]:
             ax.set_visible(False)
-        handles, _ = axes.flat[0].get_legend_handles_labels()
+        handles = [Line2D([], [], color=colors[g], marker="o", markersize=4, label=g)
+                   for g in pd.unique(table["group"])]
         handles.append(Line2D([], [], color="0.3", linestyle="--", label="ideal: linear in p"))
+        handles += (_interval_handles(table, "work_per_s_low")
+                    or _interval_handles(rates, "ops_per_s_low"))
+        handles += flag_handles(pd.concat([table, rates], ignore_index=True))
         _legend_right(axes[0][-1], handles)
-        fig.suptitle("Throughput vs. clients (log-log)", fontsize=11)
+        fig.suptitle("Throughput vs. clients (log-log, medians over repetitions)", fontsize=11)
     return fig
 
 
 def efficiency(table: pd.DataFrame, mode: str) -> Figure:
     """Speed-up (log-log, ideal dashed) and parallel efficiency (ideal 1) against client ranks,
-    one line per group: strong T1/Tp and T1 p1/(Tp p); weak (p/p1) T1/Tp and T1/Tp."""
+    one line per group: strong T1/Tp and T1 p1/(Tp p); weak (p/p1) T1/Tp and T1/Tp. Bars: 95 %
+    intervals over repetitions (``speedup_low``/``_high``, ``efficiency_low``/``_high``);
+    flagged rows hollow and grey, ``left_out`` rows not joined."""
     colors = series_colors(table["group"])
     strong = mode == "strong"
     with style():
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
+        fig, (left_ax, right_ax) = plt.subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
         for group in pd.unique(table["group"]):
-            rows = table[table["group"] == group].sort_values("clients")
+            rows = _rows_of(table, group)
             p = rows["clients"].to_numpy(float)
-            left.plot(p, rows["speedup"], marker="o", markersize=5, color=colors[group],
-                      label=group)
-            right.plot(p, rows["efficiency"], marker="o", markersize=5, color=colors[group],
-                       label=group)
-        for p1 in table.groupby("group")["clients"].min().unique():
+            flags, left = point_flags(rows), _left_out(rows)
+            _series(left_ax, p, rows["speedup"], colors[group], flags, left)
+            _series(right_ax, p, rows["efficiency"], colors[group], flags, left)
+        kept = table[~_left_out(table)]
+        for p1 in kept.groupby("group")["clients"].min().unique():
             p = np.array(sorted(c for c in table["clients"].unique() if c >= p1), dtype=float)
-            left.plot(p, p / p1, "--", color="0.35", linewidth=1.0)
-        right.axhline(1.0, linestyle="--", color="0.35", linewidth=1.0)
-        for ax in (left, right):
+            left_ax.plot(p, p / p1, "--", color="0.35", linewidth=1.0)
+        right_ax.axhline(1.0, linestyle="--", color="0.35", linewidth=1.0)
+        for ax in (left_ax, right_ax):
             _log2_clients_axis(ax, table["clients"])
             ax.set_xlabel("Client ranks p")
-        log_ticks(left, "plain")
-        left.set_ylabel("speed-up T1/Tp" if strong else "scaled speed-up (p/p1)·T1/Tp")
-        right.set_ylabel("efficiency T1·p1/(Tp·p)" if strong else "efficiency T1/Tp")
-        top = max(1.1, float(np.nanmax(table["efficiency"].to_numpy(float))) * 1.1)
-        right.set_ylim(0, top)
-        left.set_title("Speed-up (dashed: ideal p/p1)")
-        right.set_title("Parallel efficiency (dashed: ideal 1)")
-        _legend_right(right)
+        left_ax.set_yscale("log")
+        values = table["efficiency"].to_numpy(float)
+        top = max(1.1, float(np.nanmax(values)) * 1.1) if np.isfinite(values).any() else 1.1
+        right_ax.set_ylim(0, top)
+        for group in pd.unique(table["group"]):
+            rows = _rows_of(table, group)
+            _row_bars(left_ax, rows, "speedup_low", "speedup_high", colors[group])
+            _row_bars(right_ax, rows, "efficiency_low", "efficiency_high", colors[group])
+        log_ticks(left_ax, "plain")
+        left_ax.set_ylabel("speed-up T1/Tp" if strong else "scaled speed-up (p/p1)·T1/Tp")
+        right_ax.set_ylabel("efficiency T1·p1/(Tp·p)" if strong else "efficiency T1/Tp")
+        left_ax.set_title("Speed-up (dashed: ideal p/p1)")
+        right_ax.set_title("Parallel efficiency (dashed: ideal 1)")
+        handles = [Line2D([], [], color=colors[g], marker="o", label=g)
+                   for g in pd.unique(table["group"])]
+        handles += _interval_handles(table, "speedup_low", "efficiency_low")
+        handles += flag_handles(table)
+        _legend_right(right_ax, handles)
         fig.suptitle(f"{mode.capitalize()} scaling against each group's smallest point p1",
                      fontsize=11)
     return fig
@@ -377,13 +566,16 @@ def breakdown(table: pd.DataFrame) -> Figure:
     unpack_tensor (those present) and ``other`` (loop time per iteration minus their sum); the
     hatched bar the raw-MPI baseline of the same exchange, when recorded; a database bar stacks
     the mean queue and compute time per request when the points have ``/tables/model_requests`` data.
-    `table` is `stats.iteration_breakdown` with the points' ``clients`` and ``group``;
+    `table` is `stats.iteration_breakdown` with the points' ``clients`` and ``group`` (and
+    ``flags``: the bars of a client count with a flagged point are hollow);
     repetitions are averaged. Each bar is labelled with its total."""
     has_raw = any(op in table.columns for op in BASELINE_OPERATIONS)
     has_db = "queue_s" in table.columns and table["queue_s"].notna().any()
-    values = [c for c in table.columns if c not in ("point_id", "group", "clients")]
-    means = table.groupby(["group", "clients"], sort=False)[values].mean(numeric_only=True) \
-        .reset_index()
+    values = [c for c in table.columns if c not in ("point_id", "group", "clients", "flags")]
+    cells = table.assign(flags=point_flags(table)).groupby(["group", "clients"], sort=False)
+    means = cells[values].mean(numeric_only=True).reset_index()
+    means["flags"] = [join_flags(*cells.get_group((g, c))["flags"])
+                      for g, c in zip(means["group"], means["clients"])]
     groups = list(pd.unique(means["group"]))
     bars = ["store"] + (["raw MPI"] if has_raw else []) + (["database"] if has_db else [])
     width = 0.8 / len(bars)
@@ -395,7 +587,8 @@ def breakdown(table: pd.DataFrame) -> Figure:
             for x, (_, row) in enumerate(part.iterrows()):
                 for b, bar in enumerate(bars):
                     position = x + (b - (len(bars) - 1) / 2) * width
-                    _stack(ax, position, width * 0.9, _segments(row, bar), scale)
+                    _stack(ax, position, width * 0.9, _segments(row, bar), scale,
+                           hollow=bool(row["flags"]))
             ax.set_xticks(range(len(part)), [str(int(c)) for c in part["clients"]])
             ax.set_xlabel("Number of clients")
             ax.set_ylabel(f"time per iteration ({unit})")
@@ -411,6 +604,10 @@ def breakdown(table: pd.DataFrame) -> Figure:
             handles += [Patch(facecolor=OPERATION_COLORS["queue_s"], label="database: queue"),
                         Patch(facecolor=OPERATION_COLORS["compute_s"],
                               label="database: compute")]
+        flagged = join_flags(*means["flags"])
+        if flagged:
+            handles.append(Patch(facecolor="white", edgecolor=FLAGGED_COLOR, linestyle="--",
+                                 label=f"hollow: flagged point\n({flagged.replace(',', ', ')})"))
         _legend_right(axes[min(2, len(axes) - 1)], handles)
         fig.suptitle(f"Mean time per iteration (bars per client count: {' | '.join(bars)})",
                      fontsize=11)
@@ -447,14 +644,21 @@ def _breakdown_totals(part: pd.DataFrame) -> list[float]:
     return [t for t in totals if t > 0]
 
 
-def _stack(ax: plt.Axes, position: float, width: float, segments: list, scale: float) -> None:
+def _stack(ax: plt.Axes, position: float, width: float, segments: list, scale: float,
+           hollow: bool = False) -> None:
     bottom = 0.0
     for color, seconds, hatched in segments:
         if not np.isfinite(seconds) or seconds <= 0:
             continue
-        ax.bar(position, seconds * scale, width, bottom=bottom, color=OPERATION_COLORS[color],
-               edgecolor="white" if not hatched else "0.25", linewidth=0.5,
-               hatch="///" if hatched else None)
+        if hollow:   # a flagged point: outlined in the segment's colour, dashed
+            ax.bar(position, seconds * scale, width, bottom=bottom, color="white",
+                   edgecolor=OPERATION_COLORS[color], linewidth=1.0, linestyle="--",
+                   hatch="///" if hatched else None)
+        else:
+            ax.bar(position, seconds * scale, width, bottom=bottom,
+                   color=OPERATION_COLORS[color],
+                   edgecolor="white" if not hatched else "0.25", linewidth=0.5,
+                   hatch="///" if hatched else None)
         bottom += seconds * scale
     if bottom > 0:
         label = f"{bottom:.0f}" if bottom >= 1000 else f"{bottom:.3g}"
@@ -472,20 +676,26 @@ def rank_distributions(ranks: pd.DataFrame, nodes: pd.DataFrame, points: pd.Data
     in each of `point_ids`, ranks grouped by node (shaded bands, node median as a thick bar).
     Stragglers are red: ranks (and nodes) whose median exceeds the threshold (dotted red line,
     ``ratio x`` the point's median, solid grey). `ranks` and `nodes` are `stats.stragglers`
-    frames at level rank and node."""
+    frames at level rank and node. The boxes of a flagged point (``points["flags"]``) are
+    hollow and its title says why."""
     ncols = min(3, len(point_ids))
     nrows = math.ceil(len(point_ids) / ncols)
     mine = ranks[ranks["operation"] == operation]
     varied = dict(zip(points["id"], points["varied"]))
+    flags_of = dict(zip(points["id"], point_flags(points)))
     with style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols + 2.2, 3.4 * nrows + 0.4),
                                  layout="constrained", squeeze=False)
         for ax, pid in zip(axes.flat, point_ids):
             rows = mine[mine["point_id"] == pid].sort_values(["node", "rank"])
             node_rows = nodes[(nodes["operation"] == operation) & (nodes["point_id"] == pid)]
-            _rank_panel(ax, rows, node_rows)
+            flags = flags_of.get(pid, "")
+            _rank_panel(ax, rows, node_rows, hollow=bool(flags))
             title = varied.get(pid) or pid
-            ax.set_title("\n".join(textwrap.wrap(title, 44)), fontsize=9)
+            if flags:
+                title = f"[flagged: {flags.replace(',', ', ')}] {title}"
+            ax.set_title("\n".join(textwrap.wrap(title, 44)), fontsize=9,
+                         color=FLAGGED_COLOR if flags else "black")
             ax.set_ylabel(f"{operation} time per call")
             ax.set_xlabel("rank (bands: nodes)")
         for ax in axes.flat[len(point_ids):]:
@@ -498,12 +708,18 @@ def rank_distributions(ranks: pd.DataFrame, nodes: pd.DataFrame, points: pd.Data
                    Line2D([], [], color="0.45", label="point median"),
                    Line2D([], [], color="#D55E00", linestyle=":",
                           label=f"straggler threshold\n({threshold:g}× point median)")]
+        flagged = join_flags(*(flags_of.get(pid, "") for pid in point_ids))
+        if flagged:
+            handles.append(Patch(facecolor="white", edgecolor=FLAGGED_COLOR,
+                                 label=f"hollow boxes: flagged point\n"
+                                       f"({flagged.replace(',', ', ')})"))
         _legend_right(axes[0][-1], handles)
         fig.suptitle(f"{operation}: per-rank and per-node distributions", fontsize=11)
     return fig
 
 
-def _rank_panel(ax: plt.Axes, rows: pd.DataFrame, nodes: pd.DataFrame) -> None:
+def _rank_panel(ax: plt.Axes, rows: pd.DataFrame, nodes: pd.DataFrame,
+                hollow: bool = False) -> None:
     if rows.empty:
         ax.text(0.5, 0.5, "no samples", ha="center", va="center", transform=ax.transAxes)
         return
@@ -512,8 +728,12 @@ def _rank_panel(ax: plt.Axes, rows: pd.DataFrame, nodes: pd.DataFrame) -> None:
     boxes = ax.bxp(stats, positions=range(len(stats)), widths=0.6, patch_artist=True,
                    showfliers=False, medianprops={"color": "0.1"})
     for box, straggler in zip(boxes["boxes"], rows["straggler"]):
-        box.set_facecolor("#D55E00" if straggler else "#9ecae1")
-        box.set_edgecolor("0.3")
+        if hollow:
+            box.set_facecolor("white")
+            box.set_edgecolor("#D55E00" if straggler else FLAGGED_COLOR)
+        else:
+            box.set_facecolor("#D55E00" if straggler else "#9ecae1")
+            box.set_edgecolor("0.3")
     positions = np.arange(len(rows))
     node_of = rows["node"].to_numpy()
     for k, node in enumerate(pd.unique(node_of)):
@@ -547,7 +767,8 @@ def _rank_panel(ax: plt.Axes, rows: pd.DataFrame, nodes: pd.DataFrame) -> None:
 def fit_figure(fits: list[Fit]) -> Figure:
     """One column per fitted group: the observations (every repetition), the fitted law with
     its confidence band, the extrapolated value with its interval (open marker), and below
-    the relative residuals. All `fits` must be of one law and fitted (``ok``)."""
+    the relative residuals; flagged observations hollow and grey, those left out of the fit
+    (``Fit.left_out``) too, unjoined. All `fits` must be of one law and fitted (``ok``)."""
     law = fits[0].law
     colors = series_colors(f.group for f in fits)
     ncols = min(3, len(fits))
@@ -572,13 +793,25 @@ _LAW_TITLES = {"amdahl": "Amdahl  T(n) = T1 (f + (1−f)/n)",
 
 def _fit_panel(top: plt.Axes, bottom: plt.Axes, fit: Fit, color: str) -> None:
     obs = fit.observations
+    left = fit.left_out
     e = fit.extrapolation
     extrapolated = bool(e) and np.isfinite(e["value"]) and e["value"] > 0
     reach = max(float(obs["clients"].max()), e["clients"] if extrapolated else 0.0)
     grid = np.geomspace(fit.reference_clients, reach, 300)
     curve = _valid_prefix(fit.predict(grid))
-    top.plot(obs["clients"], obs["observed"], "o", color=color, markersize=5,
-             label="measured")
+    flagged = point_flags(obs).astype(bool)
+    top.plot(obs["clients"][~flagged], obs["observed"][~flagged], "o", color=color,
+             markersize=5, label="measured")
+    hollow = {"linestyle": "none", "marker": "o", "markersize": 6, "markerfacecolor": "white",
+              "markeredgecolor": FLAGGED_COLOR, "markeredgewidth": 1.4}
+    if flagged.any():
+        text = join_flags(*point_flags(obs)[flagged]).replace(",", ", ")
+        top.plot(obs["clients"][flagged], obs["observed"][flagged], **hollow,
+                 label=f"flagged ({text}), kept")
+    if len(left):
+        text = join_flags(*point_flags(left)).replace(",", ", ")
+        top.plot(left["clients"], left["observed"], **hollow,
+                 label=f"flagged ({text}),\nleft out of the fit")
     top.plot(grid, curve, "-", color="0.2", linewidth=1.3, label="fit")
     if extrapolated:
         top.plot([e["clients"]], [e["value"]], "o", mfc="white", color=color,
@@ -605,12 +838,14 @@ def _fit_panel(top: plt.Axes, bottom: plt.Axes, fit: Fit, color: str) -> None:
     residual = obs["relative_residual"].to_numpy() * 100
     residual = np.where(np.abs(residual) < 1e-9, 0.0, residual)
     bottom.axhline(0, color="0.4", linewidth=0.8)
-    bottom.plot(obs["clients"], residual, "o", color=color, markersize=4)
+    bottom.plot(obs["clients"][~flagged], residual[~flagged], "o", color=color, markersize=4)
+    bottom.plot(obs["clients"][flagged], residual[flagged], **{**hollow, "markersize": 5})
     span = max(1.0, float(np.max(np.abs(residual))) * 1.2)
     bottom.set_ylim(-span, span)
     bottom.set_ylabel("residual (%)")
     bottom.set_xlabel("Client ranks p")
-    _log2_clients_axis(bottom, [*obs["clients"], *([e["clients"]] if extrapolated else [])])
+    _log2_clients_axis(bottom, [*obs["clients"], *(left["clients"] if len(left) else []),
+                                *([e["clients"]] if extrapolated else [])])
 
 
 def _valid_prefix(values: np.ndarray) -> np.ndarray:
@@ -632,52 +867,68 @@ def _param_text(fit: Fit) -> str:
         low, high = fit.ci[name]
         interval = f" [{low:.3g}, {high:.3g}]" if np.isfinite(low) else ""
         parts.append(f"{symbols[name]} = {value:.3g}{interval}")
-    return ", ".join(parts) + (" (exact fit)" if fit.dof <= 0 else "")
+    return ", ".join(parts)
 
 
 def karp_flatt_figure(table: pd.DataFrame) -> Figure:
     """Karp-Flatt serial fraction e against client ranks per group, with bootstrap intervals
-    (when there are repetitions). A rising e means overhead grows with the clients."""
+    (when there are repetitions). A rising e means overhead grows with the clients. Rows with
+    ``flags`` (kept by ``include_flagged``) are hollow and grey."""
     colors = series_colors(table["group"])
     with style():
         fig, ax = plt.subplots(figsize=(7.2, 4.0), layout="constrained")
         for group in pd.unique(table["group"]):
-            rows = table[table["group"] == group]
-            err = np.vstack([rows["e"] - rows["ci_low"], rows["ci_high"] - rows["e"]])
-            has_ci = np.all(np.isfinite(err))
-            ax.errorbar(rows["clients"], rows["e"], yerr=err if has_ci else None, marker="o",
-                        capsize=3, color=colors[group], label=group)
+            rows = _rows_of(table, group)
+            _series(ax, rows["clients"], rows["e"], colors[group], point_flags(rows),
+                    _left_out(rows))
         ax.axhline(0, color="0.4", linewidth=0.8)
         _log2_clients_axis(ax, table["clients"])
+        for group in pd.unique(table["group"]):
+            rows = _rows_of(table, group)
+            _row_bars(ax, rows, "ci_low", "ci_high", colors[group])
         ax.set_xlabel("Client ranks p")
         ax.set_ylabel("serial fraction e = (1/S − 1/n) / (1 − 1/n)")
         has_ci = np.isfinite(table["ci_low"].to_numpy(float)).any()
         ax.set_title("Karp–Flatt metric per point " + (
             "(bars: 95% bootstrap interval)" if has_ci else "(one repetition: no interval)"))
-        _legend_right(ax)
+        handles = [Line2D([], [], color=colors[g], marker="o", label=g)
+                   for g in pd.unique(table["group"])]
+        _legend_right(ax, handles + flag_handles(table))
     return fig
 
 
 def latency_throughput(summary: pd.DataFrame, observations: pd.DataFrame,
-                       operation: str) -> Figure:
+                       operation: str, include_flagged: bool = False) -> Figure:
     """Latency (p50 solid, p99 dashed) of `operation` against its aggregate rate (calls/s over
     all clients), log-log, one line per group through its client counts (labelled): the
-    latency-throughput curve perf_analyzer draws over concurrency. Medians over repetitions."""
+    latency-throughput curve perf_analyzer draws over concurrency. Medians over repetitions.
+    Points with validity flags (``observations["flags"]``) are hollow and grey, and unless
+    `include_flagged` not joined (nor pooled with valid repetitions); a p99 from fewer than 100
+    samples (``few_samples``) is an open square."""
     rows = summary[summary["operation"] == operation].drop(columns=["clients"])
-    rows = rows.merge(observations[["point_id", "group", "clients"]], on="point_id")
-    rows = rows.groupby(["group", "clients"], sort=False)[["ops_per_s", "p50_s", "p99_s"]] \
-        .median().reset_index()
+    rows = rows.rename(columns={"flags": "row_flags"}) if "flags" in rows else \
+        rows.assign(row_flags="")
+    where = observations[["point_id", "group", "clients"]].assign(
+        flags=point_flags(observations) if "flags" in observations else "")
+    rows = rows.merge(where, on="point_id")
+    rows["left_out"] = (rows["flags"] != "") & (not include_flagged)
+    cells = rows.groupby(["group", "clients", "left_out"], sort=False)
+    table = cells[["ops_per_s", "p50_s", "p99_s"]].median().reset_index()
+    table["flags"] = [join_flags(*g["flags"]) for _, g in cells]
+    table["few"] = [any("few_samples" in split_flags(f) for f in g["row_flags"]) for _, g in cells]
     colors = series_colors(observations["group"])
     with style():
         fig, ax = plt.subplots(figsize=(7.2, 4.4), layout="constrained")
         for group in pd.unique(observations["group"]):
-            mine = rows[rows["group"] == group].sort_values("clients")
+            mine = table[table["group"] == group].sort_values(["left_out", "clients"])
             mine = mine[np.isfinite(mine["ops_per_s"].to_numpy(float))]
             if mine.empty:
                 continue
-            ax.plot(mine["ops_per_s"], mine["p50_s"], "o-", color=colors[group], label=group)
-            ax.plot(mine["ops_per_s"], mine["p99_s"], "s--", color=colors[group], markersize=4,
-                    alpha=0.8)
+            flags, left = mine["flags"].to_numpy(), mine["left_out"].to_numpy(bool)
+            _series(ax, mine["ops_per_s"], mine["p50_s"], colors[group], flags, left)
+            _series(ax, mine["ops_per_s"], mine["p99_s"], colors[group], flags, left,
+                    linestyle="--", marker="s", markersize=4, linewidth=1.2,
+                    open_markers=mine["few"].to_numpy(bool))
             for x, y, p in zip(mine["ops_per_s"], mine["p50_s"], mine["clients"]):
                 ax.annotate(f"{p}", (x, y), xytext=(4, -10), textcoords="offset points",
                             fontsize=7, color=colors[group])
@@ -686,9 +937,86 @@ def latency_throughput(summary: pd.DataFrame, observations: pd.DataFrame,
         log_ticks(ax, "seconds")
         ax.set_xlabel(f"{operation} calls/s, all clients")
         ax.set_ylabel(f"{operation} latency")
-        handles, _ = ax.get_legend_handles_labels()
+        handles = [Line2D([], [], color=colors[g], marker="o", label=g)
+                   for g in pd.unique(observations["group"])]
         handles += [Line2D([], [], color="0.3", marker="o", label="p50"),
                     Line2D([], [], color="0.3", marker="s", linestyle="--", label="p99")]
+        if table["few"].any():
+            handles.append(Line2D([], [], color="0.3", marker="s", linestyle="none",
+                                  markerfacecolor="white",
+                                  label=f"p99 from < {P99_SAMPLES} samples"))
+        handles += flag_handles(table)
         _legend_right(ax, handles)
         ax.set_title(f"{operation}: latency vs. throughput (labels: clients)")
     return fig
+
+
+# --- comparison of two result sets ------------------------------------------------------------
+
+VERDICT_COLORS = {"regressed": "#D55E00", "improved": "#009E73", "unchanged": "#0072B2",
+                  "noisy": "#999999"}
+
+
+def compare_figure(frame: pd.DataFrame) -> Figure:
+    """`compare.compare`'s rows, one per (point, operation), top to bottom in its order: the
+    p50's change (marker) with its 95 % bootstrap interval (bar), coloured by verdict, against
+    the ±threshold band (shaded); a row whose points are flagged on either side
+    (``base_flags``/``new_flags``, percentile flags aside) is hollow. The axis is the ratio
+    new/base on a log scale (a halving and a doubling are equally far from 0), labelled as
+    changes in percent."""
+    threshold = float(frame.attrs.get("threshold", 0.05))
+    rows = frame.reset_index(drop=True)
+    labels = [f"{point} · {op}" for point, op in zip(rows["point"], rows["operation"])]
+    flags = np.array([join_flags(without_flags(a, *PERCENTILE_FLAGS),
+                                 without_flags(b, *PERCENTILE_FLAGS))
+                      for a, b in zip(rows.get("base_flags", [""] * len(rows)),
+                                      rows.get("new_flags", [""] * len(rows)))], dtype=object)
+    y = np.arange(len(rows))[::-1]
+    ratio = {c: 1 + rows[c].to_numpy(float) for c in ("p50_change", "p50_change_low",
+                                                      "p50_change_high")}
+    with style():
+        fig, ax = plt.subplots(figsize=(9.0, 1.4 + 0.26 * max(len(rows), 3)),
+                               layout="constrained")
+        ax.axvspan(1 - threshold, 1 + threshold, color="0.9", zorder=0)
+        ax.axvline(1, color="0.4", linewidth=0.8)
+        for i, (yi, verdict, flagged) in enumerate(zip(y, rows["verdict"], flags)):
+            color = VERDICT_COLORS.get(verdict, "0.3")
+            low, high = ratio["p50_change_low"][i], ratio["p50_change_high"][i]
+            if np.isfinite(low) and np.isfinite(high) and low > 0:
+                ax.plot([low, high], [yi, yi], color=color, linewidth=1.6)
+                ax.plot([low, high], [yi, yi], linestyle="none", marker="|", markersize=7,
+                        color=color)
+            if np.isfinite(ratio["p50_change"][i]) and ratio["p50_change"][i] > 0:
+                ax.plot([ratio["p50_change"][i]], [yi], marker="o", markersize=6, color=color,
+                        markerfacecolor="white" if flagged else color, markeredgewidth=1.4)
+        ax.set_xscale("log")
+        values = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in ratio.values()]
+                                + [np.array([1 - threshold, 1 + threshold])])
+        low, high = float(values.min()) / 1.1, float(values.max()) * 1.1
+        ax.set_xlim(low, high)
+        candidates = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 1, 1.25, 2, 5, 10, 20, 50, 100]
+        ticks = sorted({t for t in candidates if low <= t <= high})
+        ax.set_xticks(ticks, [f"{(t - 1) * 100:+.3g}%" for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("p50 change, new vs. base (log of new/base; bars: 95% bootstrap interval)")
+        present = [v for v in VERDICTS_ORDER if v in set(rows["verdict"])]
+        handles = [Line2D([], [], color=VERDICT_COLORS[v], marker="o", label=v)
+                   for v in present]
+        handles.append(Patch(facecolor="0.9", label=f"±{threshold * 100:g}% threshold"))
+        flagged_text = join_flags(*flags)
+        if flagged_text:
+            handles.append(Line2D([], [], linestyle="none", marker="o", color="0.3",
+                                  markerfacecolor="white",
+                                  label=f"hollow: flagged point\n"
+                                        f"({flagged_text.replace(',', ', ')})"))
+        _legend_right(ax, handles)
+        counts = rows["verdict"].value_counts()
+        ax.set_title("compare: " + (", ".join(f"{counts[v]} {v}" for v in present)
+                                    or "no operation in common"), fontsize=11)
+    return fig
+
+
+VERDICTS_ORDER = ("regressed", "improved", "unchanged", "noisy")

@@ -25,11 +25,14 @@ Conventions (see analysis/README.md for the derivations):
 - Karp-Flatt: ``e(n) = (1/S - 1/n) / (1 - 1/n)`` from median times, S the mode's speed-up
   (strong T1/Tp, weak n T1/Tp); its interval is a percentile bootstrap (2000 resamples of the
   repetitions of both the point and the reference, seed 0): none with a single repetition.
-- A law is refused, with the reason, when the group has fewer distinct client counts than the
-  law has parameters (Amdahl 2, Gustafson 2, USL 3), when the study's mode is not the law's
-  (Amdahl needs strong scaling, Gustafson weak), or when the fit does not converge. With as
-  many observations as parameters the fit is exact, its intervals are NaN and it is not
-  extrapolated (said in notes).
+- A law is refused, with the reason, when the group has no more observations than the law
+  has parameters ("not enough points to fit": a curve through every point says nothing about
+  the law, its residuals and intervals are undefined), when it has fewer distinct client
+  counts than parameters (Amdahl 2, Gustafson 2, USL 3), when the study's mode is not the
+  law's (Amdahl needs strong scaling, Gustafson weak), or when the fit does not converge.
+- Observations of points with validity flags (load.py) are left out unless
+  ``include_flagged``; each fit of a group that lost some says so in its notes (or reason) and
+  keeps them in ``Fit.left_out`` for the figures.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy import stats as scipy_stats
+
+from .load import join_flags
+from .stats import split_flagged
 
 DEFAULT_LEVEL = 0.95
 BOOTSTRAP_RESAMPLES = 2000
@@ -100,6 +106,7 @@ class Fit:
     observations: pd.DataFrame = field(default_factory=pd.DataFrame)
     extrapolation: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    left_out: pd.DataFrame = field(default_factory=pd.DataFrame)   # clients, observed, flags
 
     def predict(self, clients: np.ndarray | float) -> np.ndarray:
         """The fitted law at `clients` (absolute client counts)."""
@@ -177,9 +184,10 @@ def _initial_guess(law: Law, n: np.ndarray, y: np.ndarray) -> np.ndarray:
 def fit_law(name: str, observations: pd.DataFrame, *, at_clients: float | None = None,
             level: float = DEFAULT_LEVEL, group: str | None = None) -> Fit:
     """Fits law `name` (``amdahl``, ``gustafson`` or ``usl``) to the observations of one group
-    (columns clients, time_s, and work for the USL). Refuses with a reason when the group has
-    fewer distinct client counts than the law has parameters. `at_clients` adds the law's
-    extrapolated value (and interval) at that client count."""
+    (columns clients, time_s, and work for the USL; ``flags`` is carried into
+    ``Fit.observations``). Refuses with a reason when the group has no more observations than
+    the law has parameters ("not enough points to fit") or fewer distinct client counts.
+    `at_clients` adds the law's extrapolated value (and interval) at that client count."""
     law = LAWS[name]
     group = group if group is not None else str(observations.get("group", pd.Series(["all"]))
                                                 .iloc[0] if len(observations) else "all")
@@ -191,6 +199,14 @@ def fit_law(name: str, observations: pd.DataFrame, *, at_clients: float | None =
     n = obs["clients"].to_numpy(float) / p1
     k = len(law.parameters)
     distinct = np.unique(n).size
+    if len(obs) <= k:
+        seen = obs["clients"].value_counts().sort_index()
+        counts = ", ".join(f"{int(c)}" + (f" x{int(m)}" if m > 1 else "")
+                           for c, m in seen.items())
+        return _refuse(name, group, f"not enough points to fit: {name} has {k} parameters and "
+                       f"this group has {len(obs)} observation{'s' if len(obs) > 1 else ''} "
+                       f"(client counts {counts}); a fit needs more observations than "
+                       "parameters (more client counts or repetitions)", p1)
     if distinct < k:
         return _refuse(name, group, f"{name} has {k} parameters and needs at least {k} distinct "
                        f"client counts; this group has {distinct} "
@@ -208,20 +224,18 @@ def fit_law(name: str, observations: pd.DataFrame, *, at_clients: float | None =
     fitted = law.model(n, *params)
     if not np.all(np.isfinite(fitted)):
         return _refuse(name, group, "the fitted law is not finite at the measured counts", p1)
-    dof = len(y) - k
+    dof = len(y) - k   # > 0: refused above otherwise
     notes = []
     cov = np.asarray(cov, dtype=float)
-    stderr = np.sqrt(np.diag(cov)) if dof > 0 else np.full(k, np.nan)
-    if dof <= 0:
-        notes.append("as many observations as parameters: exact fit, no interval")
-        cov = None
-    elif not np.all(np.isfinite(stderr)):
+    stderr = np.sqrt(np.diag(cov))
+    if not np.all(np.isfinite(stderr)):
         notes.append("the covariance could not be estimated: no interval")
         cov = None
-    t = scipy_stats.t.ppf(0.5 + level / 2, dof) if dof > 0 else math.nan
+    t = scipy_stats.t.ppf(0.5 + level / 2, dof)
     frame = pd.DataFrame({"point_id": obs["point_id"].to_numpy() if "point_id" in obs else "",
                           "clients": obs["clients"].to_numpy(int), "n": n, "observed": y,
-                          "fitted": fitted})
+                          "fitted": fitted,
+                          "flags": obs["flags"].to_numpy() if "flags" in obs else ""})
     frame["residual"] = frame["observed"] - frame["fitted"]
     frame["relative_residual"] = frame["residual"] / frame["fitted"]
     fit = Fit(law=name, group=group, ok=True, reference_clients=p1, quantity=law.quantity,
@@ -233,13 +247,7 @@ def fit_law(name: str, observations: pd.DataFrame, *, at_clients: float | None =
     notes.extend(_interpretation(fit))
     if at_clients:
         fit.extrapolation = extrapolate(fit, at_clients)
-        if dof <= 0:
-            # A curve through every point says nothing about where it goes next.
-            notes.append(f"exact fit: no extrapolation to {at_clients:g} clients (it needs more "
-                         "client counts or repetitions than the law has parameters)")
-            fit.extrapolation.update(value=math.nan, low=math.nan, high=math.nan,
-                                     speedup=math.nan)
-        elif not (math.isfinite(fit.extrapolation["value"]) and fit.extrapolation["value"] > 0):
+        if not (math.isfinite(fit.extrapolation["value"]) and fit.extrapolation["value"] > 0):
             notes.append(f"the fitted law gives no positive finite value at {at_clients:g} "
                          "clients: no extrapolation")
             fit.extrapolation.update(value=math.nan, low=math.nan, high=math.nan,
@@ -293,13 +301,15 @@ def extrapolate(fit: Fit, clients: float) -> dict[str, float]:
 
 def fit_groups(observations: pd.DataFrame, mode: str, *, at_clients: dict[str, float] | None
                = None, level: float = DEFAULT_LEVEL,
-               laws: tuple[str, ...] = ("amdahl", "gustafson", "usl")) -> list[Fit]:
+               laws: tuple[str, ...] = ("amdahl", "gustafson", "usl"),
+               include_flagged: bool = False) -> list[Fit]:
     """Every law of `laws` on every group of `observations` (study order). A law made for the
     other scaling mode is refused with that reason. `at_clients` maps a group to the client
-    count to extrapolate to."""
+    count to extrapolate to. Observations with validity ``flags`` are left out unless
+    `include_flagged`: the fits of their group say how many and why."""
     fits = []
     for group in pd.unique(observations["group"]):
-        obs = observations[observations["group"] == group]
+        obs, left = split_flagged(observations[observations["group"] == group], include_flagged)
         target = (at_clients or {}).get(group)
         for name in laws:
             law_mode = LAWS[name].mode
@@ -308,18 +318,43 @@ def fit_groups(observations: pd.DataFrame, mode: str, *, at_clients: dict[str, f
                 fits.append(_refuse(name, group, f"{name} describes {law_mode} scaling and this "
                                     f"study scales {mode}: see {other}"))
                 continue
-            fits.append(fit_law(name, obs, at_clients=target, level=level, group=group))
+            if obs.empty:
+                fit = _refuse(name, group, "every point of this group is flagged")
+            else:
+                fit = fit_law(name, obs, at_clients=target, level=level, group=group)
+            if len(left):
+                note = left_out_note(left)
+                if fit.ok:
+                    fit.notes.append(note)
+                else:
+                    fit.reason += f" ({note})"
+                fit.left_out = pd.DataFrame({
+                    "clients": left["clients"].to_numpy(int),
+                    "observed": _observed(LAWS[name], left), "flags": left["flags"].to_numpy()})
+            fits.append(fit)
     return fits
 
 
+def left_out_note(left: pd.DataFrame) -> str:
+    """"N flagged points left out (flags): --include-flagged keeps them" for observations."""
+    count = len(left)
+    flags = join_flags(*left["flags"])
+    return (f"{count} flagged point{'s' if count > 1 else ''} left out ({flags.replace(',', ', ')})"
+            ": --include-flagged keeps them")
+
+
 def karp_flatt(observations: pd.DataFrame, mode: str, *, level: float = DEFAULT_LEVEL,
-               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> pd.DataFrame:
+               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0,
+               include_flagged: bool = False) -> pd.DataFrame:
     """Karp-Flatt serial fraction per (group, client count) above the reference: columns group,
-    clients, n, speedup, e, ci_low, ci_high (bootstrap), repetitions, note."""
+    clients, n, speedup, e, ci_low, ci_high (bootstrap), repetitions, flags, note. Observations
+    with validity ``flags`` are left out unless `include_flagged` (then ``flags`` is the union
+    of the cell's)."""
     if mode not in ("strong", "weak"):
         raise ValueError(f"scaling mode must be strong or weak, not {mode!r}")
     rng = np.random.default_rng(seed)
     rows = []
+    observations, _ = split_flagged(observations, include_flagged)
     for group in pd.unique(observations["group"]):
         obs = observations[observations["group"] == group]
         p1 = int(obs["clients"].min())
@@ -340,11 +375,43 @@ def karp_flatt(observations: pd.DataFrame, mode: str, *, level: float = DEFAULT_
                 low, high = np.percentile(boot, [50 - 50 * level, 50 + 50 * level])
             else:
                 note = "one repetition: no interval"
+            flags = (join_flags(*obs.loc[obs["clients"] == clients, "flags"])
+                     if "flags" in obs.columns else "")
             rows.append({"group": group, "clients": int(clients), "n": n, "speedup": speedup,
                          "e": float(e), "ci_low": float(low), "ci_high": float(high),
-                         "repetitions": int(times.size), "note": note})
+                         "repetitions": int(times.size), "flags": flags, "note": note})
     return pd.DataFrame(rows, columns=["group", "clients", "n", "speedup", "e", "ci_low",
-                                       "ci_high", "repetitions", "note"])
+                                       "ci_high", "repetitions", "flags", "note"])
+
+
+def karp_flatt_left_out(observations: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """The Karp-Flatt rows of the client counts `karp_flatt` leaves out (points with validity
+    flags; a count with some kept repetitions gets a row of its flagged ones too), against the
+    kept reference of their group, in its columns with ``left_out`` True and no interval: what
+    its figure draws hollow. Empty when nothing is flagged."""
+    used, left = split_flagged(observations)
+    rows = []
+    for group in pd.unique(left["group"]):
+        kept = used[used["group"] == group]
+        if kept.empty:
+            continue
+        p1 = int(kept["clients"].min())
+        t1 = float(np.median(kept.loc[kept["clients"] == p1, "time_s"]))
+        mine = left[left["group"] == group]
+        for clients in sorted(mine["clients"].unique()):
+            if clients <= p1:
+                continue
+            cell = mine[mine["clients"] == clients]
+            n = clients / p1
+            tp = float(np.median(cell["time_s"]))
+            rows.append({"group": group, "clients": int(clients), "n": n,
+                         "speedup": _speedup(t1, tp, n, mode),
+                         "e": float(_karp_flatt(t1, tp, n, mode)), "ci_low": math.nan,
+                         "ci_high": math.nan, "repetitions": len(cell),
+                         "flags": join_flags(*cell["flags"]), "note": "flagged: left out",
+                         "left_out": True})
+    return pd.DataFrame(rows, columns=["group", "clients", "n", "speedup", "e", "ci_low",
+                                       "ci_high", "repetitions", "flags", "note", "left_out"])
 
 
 def _speedup(t1, tp, n, mode):

@@ -1,6 +1,8 @@
-"""A single self-contained HTML report of an analysis: figures embedded as PNG data URIs,
-tables, fits, stragglers, outliers, failed points with their log tails, and the provenance of
-every point. No script, no external resource: it opens anywhere, offline."""
+"""A single self-contained HTML report of an analysis: one line per validity problem first,
+then figures embedded as PNG data URIs, tables (with each row's validity flags and 95 %
+intervals across repetitions), fits, stragglers, outliers, failed points with their log tails,
+and the provenance of every point. No script, no external resource: it opens anywhere,
+offline."""
 
 from __future__ import annotations
 
@@ -22,13 +24,16 @@ from .pipeline import Analysis
 CAPTIONS = {
     "violin_": "Distribution of the time per call against the number of clients, one series per "
                "value of {by}, SmartSim-Scaling style (log scale; thick tick: mean, joined by "
-               "the dotted line; whiskers: min and max).",
-    "scaling_time": "Time of the slowest client (median over repetitions, bars min–max) against "
-                    "client ranks, log-log, with the ideal (dashed) of each group.",
+               "the dotted line; dot: median; triangle: p99, open when from fewer than 100 "
+               "samples; whiskers: min and max; hollow grey violins: flagged points).",
+    "scaling_time": "Time of the slowest client (median over repetitions; bars: 95% interval "
+                    "over repetitions) against client ranks, log-log, with the ideal (dashed) of "
+                    "each group; flagged points hollow and grey.",
     "scaling_throughput": "Aggregate throughput against client ranks, log-log: loop iterations "
                           "per second and calls per second of each operation, with the linear "
-                          "ideal (dashed).",
-    "efficiency": "Speed-up and parallel efficiency against each group's smallest point.",
+                          "ideal (dashed) and 95% intervals over repetitions (bars).",
+    "efficiency": "Speed-up and parallel efficiency against each group's smallest point, with "
+                  "95% intervals over repetitions (bars).",
     "breakdown": "Mean time of one iteration split by operation (store, hatched raw-MPI "
                  "baseline, database queue/compute when present); 'other' is the loop time not "
                  "spent in the timed calls.",
@@ -39,6 +44,8 @@ CAPTIONS = {
     "latency_": "Latency (p50 solid, p99 dashed) against aggregate calls per second, one line "
                 "per group through its client counts (perf_analyzer's latency-throughput curve).",
     "karp_flatt": "Karp–Flatt experimentally determined serial fraction per point.",
+    "compare": "Change of each operation's p50 against the base set, with its 95% bootstrap "
+               "interval, coloured by verdict.",
 }
 
 CSS = """
@@ -55,6 +62,8 @@ figure{margin:0 0 1em}figure img{width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.88em;color:#444;margin-top:.3em}
 pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.8em;white-space:pre-wrap}
 .meta td{text-align:left}.bad{color:#b00}.ok{color:#070}.note{color:#555;font-size:.88em}
+.problems{border-left:4px solid #b00;background:#fff4f2;padding:.4em 1em;margin:.8em 0}
+.problems p{margin:.25em 0}.problems.ok{border-color:#070;background:#f2fbf2}
 nav a{margin-right:1em}.scroll{overflow-x:auto;max-width:100%}details{margin:.3em 0}
 """
 
@@ -104,11 +113,59 @@ def _figure(stem: str, png: Path, by: str | None) -> str:
 
 def _summary_table(analysis: Analysis) -> str:
     frame = analysis.summary[["point_id", "varied", "operation", "n", "mean_s", "p50_s", "p90_s",
-                              "p99_s", "max_s", "failed", "ops_per_s", "bytes_per_s"]]
-    return table(frame, left=("point_id", "varied", "operation"), formats={
+                              "p99_s", "max_s", "failed", "ops_per_s", "bytes_per_s", "flags"]]
+    return table(frame, left=("point_id", "varied", "operation", "flags"), formats={
         **{c: format_seconds for c in ("mean_s", "p50_s", "p90_s", "p99_s", "max_s")},
         "ops_per_s": lambda v: format_rate(v, "op/s"),
-        "bytes_per_s": lambda v: format_rate(v, "B/s")})
+        "bytes_per_s": lambda v: format_rate(v, "B/s"), "flags": _flags_text})
+
+
+def _flags_text(value: Any) -> str:
+    return str(value).replace(",", ", ") if isinstance(value, str) else ""
+
+
+def _interval(low: Any, high: Any, unit: Any) -> str:
+    if not (isinstance(low, (float, int)) and math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f"[{unit(low)}, {unit(high)}]"
+
+
+def _seconds(value: float) -> str:
+    return format_seconds(value) if value > 0 else f"{value * 1e6:.3g} µs"
+
+
+def _intervals_section(analysis: Analysis) -> str:
+    frame = analysis.intervals
+    frame = frame[frame["repetitions"] > 1]
+    if frame.empty:
+        return ("<p>No point has two repetitions or more: no interval (add "
+                "<code>repetitions:</code> to the study).</p>")
+    rate = lambda v: format_rate(v, "op/s") or f"{v:.3g} op/s"   # noqa: E731
+    out = pd.DataFrame({
+        "point": frame["point"], "operation": frame["operation"],
+        "repetitions": frame["repetitions"], "p50 (mean)": frame["p50_s"].map(format_seconds),
+        "p50 95% CI": [_interval(a, b, _seconds) for a, b in
+                       zip(frame["p50_low_s"], frame["p50_high_s"])],
+        "mean": frame["mean_s"].map(format_seconds),
+        "mean 95% CI": [_interval(a, b, _seconds) for a, b in
+                        zip(frame["mean_low_s"], frame["mean_high_s"])],
+        "ops/s": frame["ops_per_s"].map(lambda v: format_rate(v, "op/s")),
+        "ops/s 95% CI": [_interval(a, b, rate) for a, b in
+                         zip(frame["ops_per_s_low"], frame["ops_per_s_high"])],
+        "flags": frame["flags"].map(_flags_text)})
+    return ('<p class="note">Across repetitions: the mean of the per-repetition values and its '
+            "Student-t 95% interval (wide with few repetitions: with two, t = 12.7).</p>"
+            + table(out, left=("point", "operation", "flags"), formats={
+                c: str for c in out.columns if c not in ("repetitions",)}))
+
+
+def _problems(analysis: Analysis) -> str:
+    if not analysis.problems:
+        return ('<div class="problems ok"><p>No validity flag: no point is oversubscribed, '
+                "unstable or slower than its baseline, and every percentile has the samples it "
+                "needs.</p></div>")
+    return ('<div class="problems">' + "".join(f'<p class="bad">{_e(line)}</p>'
+                                               for line in analysis.problems) + "</div>")
 
 
 def _fits_section(fits: list[Fit]) -> str:
@@ -173,6 +230,32 @@ def _provenance_section(analysis: Analysis) -> str:
     return "".join(parts)
 
 
+def _scaling_section(analysis: Analysis) -> str:
+    if analysis.mode not in ("strong", "weak"):
+        return "<p>No scaling table (scaling: none).</p>"
+    seconds = {c: _seconds for c in ("time_s", "time_min_s", "time_max_s", "time_low_s",
+                                     "time_high_s")}
+    parts = []
+    if len(analysis.scaling):
+        parts.append(table(analysis.scaling.drop(columns=["varied"]),
+                           left=("group", "point_id", "flags"),
+                           formats={**seconds, "flags": _flags_text}))
+    else:
+        parts.append('<p class="bad">Every point is flagged: no scaling table.</p>')
+    if analysis.options.include_flagged:
+        parts.insert(0, '<p class="note">Flagged points are kept (--include-flagged): their '
+                        "rows carry their flags.</p>")
+    elif len(analysis.left_out):
+        left = analysis.left_out[["group", "point_id", "clients", "time_s", "repetitions",
+                                  "flags"]]
+        parts.insert(0, f'<p class="note">{len(left)} flagged client count(s) are left out of '
+                        "this table, the efficiencies and the fits (--include-flagged keeps "
+                        "them):</p>" + table(left, left=("group", "point_id", "flags"),
+                                             formats={"time_s": _seconds,
+                                                      "flags": _flags_text}))
+    return "".join(parts)
+
+
 def render(analysis: Analysis) -> str:
     """The report as one HTML string (figures must have been written: analysis.figures)."""
     study, options = analysis.study, analysis.options
@@ -191,6 +274,9 @@ def render(analysis: Analysis) -> str:
         "samples": f"warm-up {'included' if options.include_warmup else 'excluded'}, failed "
                    f"{'included' if options.include_failed else 'excluded'}, outliers "
                    f"({policy}) {'excluded' if options.exclude_outliers else 'flagged, kept'}",
+        "flagged points": ("kept in scaling tables, efficiencies and fits (--include-flagged)"
+                           if options.include_flagged else "left out of scaling tables, "
+                           "efficiencies and fits (--include-flagged keeps them)"),
         "stragglers": f"rank or node median > {options.straggler_ratio:g} x the point median",
         "violins: series / panels": f"{analysis.by or '-'} / {', '.join(analysis.facet) or '-'}",
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -211,10 +297,7 @@ def render(analysis: Analysis) -> str:
                                    "point_median_s": format_seconds}))
     outliers = analysis.outlier_counts
     outliers = outliers[outliers["flagged"] > 0]
-    scaling = (table(analysis.scaling.drop(columns=["varied"]), left=("group", "point_id"),
-                     formats={c: format_seconds for c in ("time_s", "time_min_s",
-                                                          "time_max_s")})
-               if len(analysis.scaling) else "<p>No scaling table (scaling: none).</p>")
+    scaling = _scaling_section(analysis)
     karp = (table(analysis.karp_flatt, left=("group", "note"))
             if len(analysis.karp_flatt) else "<p>None.</p>")
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in analysis.notes)
@@ -223,6 +306,7 @@ def render(analysis: Analysis) -> str:
         ("figures", "Figures", f'<div class="figs">{figures}</div>' if figures
          else "<p>No figure.</p>"),
         ("summary", "Statistics per point and operation", _summary_table(analysis)),
+        ("intervals", "95% intervals across repetitions", _intervals_section(analysis)),
         ("scaling", "Scaling", scaling),
         ("fits", "Scaling-law fits", _fits_section(analysis.fits)
          + "<h3>Karp–Flatt serial fraction</h3>" + karp),
@@ -241,7 +325,7 @@ def render(analysis: Analysis) -> str:
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>scalestudy: {_e(study.name)}</title><style>{CSS}</style></head><body>"
-            f"<h1>scalestudy study <code>{_e(study.name)}</code></h1>"
+            f"<h1>scalestudy study <code>{_e(study.name)}</code></h1>{_problems(analysis)}"
             f'<table class="meta">{meta_rows}</table>{yaml_block}{notes}<nav>{nav}</nav>'
             f"{body}</body></html>\n")
 

@@ -9,6 +9,13 @@ Inference points hold, beside the client operations (``put_tensor``, ``run_scrip
 ``key``, ``kind`` (``model`` or ``script``), ``failed``, ``queue_s``, ``compute_s`` (float64
 seconds), ``batch_size`` (rows of the batch it ran in) and ``rank`` (the database rank). Points
 without that table have no rows in ``Study.inference``.
+
+Validity flags (analysis/README.md, "Validity flags") say which figures not to trust. They
+are read once, here, and carried as a ``flags`` column: a string of comma-separated flags in
+FLAGS order, "" when there is none. A point's flags are the root attribute ``validity_flags``;
+an operation row's flags are the union of its point's and the ``flags`` attribute of its
+``/timings/<op>`` dataset. Files written before those attributes existed get them from
+`derive_flags` (the only place that derives flags).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import h5py
 import numpy as np
@@ -31,7 +38,20 @@ INFERENCE_TABLE = "tables/model_requests"
 INFERENCE_DATASETS = ("queue_s", "compute_s", "batch_size")
 
 SAMPLE_COLUMNS = ("point_id", "rank", "node", "hostname", "role", "operation", "iteration",
-                  "seconds", "warmup", "failed")
+                  "seconds", "warmup", "failed", "flags")
+
+#: Every validity flag, in the order flag strings list them, and what each means.
+FLAGS = {
+    "oversubscribed": "some node ran more threads than it has CPUs",
+    "unstable": "the stability windows did not settle",
+    "baseline_slower": "a raw-MPI or in-process baseline is slower than the operation it bounds",
+    "few_samples": "fewer kept samples than a percentile needs (p99 from fewer than 100)",
+    "warmup_dominated": "the warm-up dominates the operation's time",
+}
+#: Flags of a whole point (root attribute ``validity_flags``); the others are an operation's.
+POINT_FLAGS = ("oversubscribed", "unstable", "baseline_slower")
+#: Kept samples a p99 needs (fewer: ``few_samples``).
+P99_SAMPLES = 100
 
 
 @dataclass
@@ -40,12 +60,14 @@ class Study:
 
     Frames (one row per ...):
       points      point of the index, in study order: id, status, exit_status, reason,
-                  log_tail, duration_s, world_size, varied, file, clients, then every parameter
+                  log_tail, duration_s, world_size, varied, file, clients, flags (the point's
+                  validity flags; "" when valid or not completed), then every parameter
                   (typed from the point file when completed, parsed from the index otherwise)
       samples     timing sample (tidy): point_id, rank, node, hostname, role, operation,
                   iteration (sample index, warm-up included), seconds, warmup, failed,
-                  clients, then every parameter of the point
-      operations  (point, operation): bytes (payload per call), rows, samples (per row)
+                  flags (its operation row's), clients, then every parameter of the point
+      operations  (point, operation): bytes (payload per call), rows, samples (per row),
+                  flags (the point's and the operation's)
       ranks       (point, rank): role, node, hostname, cpus, client_index, shard, peak_rss_bytes
       provenance  completed point: its root attributes (git sha, versions, times, command line)
       database    (point, database rank): shard, node and every counter
@@ -114,6 +136,53 @@ def _column(dataset: h5py.Dataset) -> np.ndarray:
     return dataset[()]
 
 
+def split_flags(text: Any) -> list[str]:
+    """The flags of a flag string ("" or NaN: none)."""
+    if not isinstance(text, str):
+        return []
+    return [flag.strip() for flag in text.split(",") if flag.strip()]
+
+
+def join_flags(*parts: Any) -> str:
+    """The union of flag strings (or lists of flags) as one flag string, in FLAGS order (flags
+    this package does not know follow, sorted)."""
+    present: set[str] = set()
+    for part in parts:
+        present.update(part if isinstance(part, (list, tuple, set)) else split_flags(part))
+    known = [flag for flag in FLAGS if flag in present]
+    return ",".join(known + sorted(present - set(known)))
+
+
+def without_flags(text: Any, *drop: str) -> str:
+    """`text` without the flags `drop` (e.g. ``few_samples`` where no percentile is shown)."""
+    return join_flags([flag for flag in split_flags(text) if flag not in drop])
+
+
+def derive_flags(root_attrs: dict[str, Any], operation_attrs: dict[str, dict[str, Any]],
+                 kept: dict[str, int]) -> tuple[str, dict[str, str]]:
+    """A point's flags and each operation's own flags, from the point file's attributes.
+
+    `root_attrs` are the file's root attributes, `operation_attrs` each ``/timings/<op>``
+    dataset's, `kept` each operation's kept samples (not warm-up, not failed, not NaN, all rows).
+    The file says them in ``validity_flags`` (root) and ``flags`` (each operation). When an
+    attribute is absent (a file written before the flags existed) it is derived from what such
+    a file holds, and nothing else: the point is ``oversubscribed`` when its root attribute
+    ``oversubscribed`` is true; an operation has ``few_samples`` when it kept fewer than
+    P99_SAMPLES samples.
+    """
+    if "validity_flags" in root_attrs:
+        point = join_flags(str(root_attrs["validity_flags"]))
+    else:
+        point = "oversubscribed" if bool(root_attrs.get("oversubscribed", False)) else ""
+    operations = {}
+    for op, attrs in operation_attrs.items():
+        if "flags" in attrs:
+            operations[op] = join_flags(str(attrs["flags"]))
+        else:
+            operations[op] = "few_samples" if kept.get(op, 0) < P99_SAMPLES else ""
+    return point, operations
+
+
 def parse_parameters_yaml(text: str) -> dict[str, Any]:
     """Parses the flat ``key: value`` lines of ``parameters_yaml`` into typed values."""
     out: dict[str, Any] = {}
@@ -169,14 +238,17 @@ def _read_point(path: Path, point_id: str) -> dict[str, Any]:
         ranks = ranks.rename(columns={"world_rank": "rank"})
         ranks.insert(0, "point_id", point_id)
         pieces, operations = [], []
+        operation_attrs, kept = {}, {}
         for op in f["timings"]:
             seconds = f["timings"][op][()]
             n_rows, n_samples = seconds.shape
             rows = f["rows"][op][()].astype(np.int64)
             warmup = f["warmup"][op][()].astype(bool)
             failed = f["failures"][op][()].astype(bool)
+            operation_attrs[op] = {k: _text(v) for k, v in f["timings"][op].attrs.items()}
+            kept[op] = int((~warmup[np.newaxis, :] & ~failed & ~np.isnan(seconds)).sum())
             operations.append({"point_id": point_id, "operation": op,
-                               "bytes": int(f["timings"][op].attrs.get("bytes", 0)),
+                               "bytes": int(operation_attrs[op].get("bytes", 0)),
                                "rows": n_rows, "samples": n_samples})
             pieces.append(pd.DataFrame({
                 "point_id": point_id,
@@ -187,6 +259,10 @@ def _read_point(path: Path, point_id: str) -> dict[str, Any]:
                 "warmup": np.tile(warmup, n_rows),
                 "failed": failed.reshape(-1),
             }))
+        point_flags, operation_flags = derive_flags(attrs, operation_attrs, kept)
+        for record, piece in zip(operations, pieces):
+            record["flags"] = join_flags(point_flags, operation_flags[record["operation"]])
+            piece["flags"] = record["flags"]
         database = pd.DataFrame({name: _column(f["database"][name]) for name in f["database"]})
         database.insert(0, "point_id", point_id)
         inference = pd.DataFrame()
@@ -203,8 +279,8 @@ def _read_point(path: Path, point_id: str) -> dict[str, Any]:
             inference.insert(0, "request", np.arange(len(inference)))
             inference.insert(0, "point_id", point_id)
     samples = pd.concat(pieces, ignore_index=True) if pieces else _empty_samples()
-    return {"attrs": attrs, "params": params, "ranks": ranks, "samples": samples,
-            "operations": operations, "database": database, "inference": inference}
+    return {"attrs": attrs, "params": params, "flags": point_flags, "ranks": ranks,
+            "samples": samples, "operations": operations, "database": database, "inference": inference}
 
 
 def _empty_samples() -> pd.DataFrame:
@@ -212,7 +288,7 @@ def _empty_samples() -> pd.DataFrame:
                          "operation": pd.Series(dtype=object),
                          "iteration": pd.Series(dtype=np.int64),
                          "seconds": pd.Series(dtype=float), "warmup": pd.Series(dtype=bool),
-                         "failed": pd.Series(dtype=bool)})
+                         "failed": pd.Series(dtype=bool), "flags": pd.Series(dtype=object)})
 
 
 def _index_points(index_path: Path) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -230,11 +306,12 @@ def _clients(params: dict[str, Any]) -> int:
     return 0
 
 
-def load_study(path: str | Path) -> Study:
+def load_study(path: str | Path, progress: Callable[[str], None] | None = None) -> Study:
     """Loads a study directory (``results/<study>/`` with ``index.h5``) or one ``point.h5``.
 
     Raises FileNotFoundError when neither is there. Failed, timed-out and pending points are
     rows of ``points`` with their status, reason and log tail (see `failed_points`).
+    `progress` is told what is being read (the index, then each point file).
     """
     path = Path(path)
     if path.is_dir():
@@ -254,10 +331,14 @@ def load_study(path: str | Path) -> Study:
     else:
         raise FileNotFoundError(f"{path}: no such study directory or point file")
 
+    completed = [row for row in points.itertuples() if row.status == "completed"]
+    if progress:
+        progress(f"reading {path}: {len(points)} points, {len(completed)} completed")
     reads: dict[str, dict[str, Any]] = {}
-    for row in points.itertuples():
-        if row.status == "completed":
-            reads[row.id] = _read_point(path / row.file, row.id)
+    for i, row in enumerate(completed):
+        if progress:
+            progress(f"reading {path / row.file} ({i + 1}/{len(completed)})")
+        reads[row.id] = _read_point(path / row.file, row.id)
 
     param_rows, names = [], []
     for row in points.itertuples():
@@ -270,13 +351,15 @@ def load_study(path: str | Path) -> Study:
     params_frame = pd.DataFrame(param_rows, columns=names)
     points = points.drop(columns=[c for c in names if c in points.columns])
     points["clients"] = [_clients(p) for p in param_rows]
+    points["flags"] = [reads[pid]["flags"] if pid in reads else "" for pid in points["id"]]
     points = pd.concat([points.reset_index(drop=True), params_frame], axis=1)
 
     samples = _samples_with_context(reads, points, names)
     frames = {key: [r[key] for r in reads.values()] for key in ("ranks", "database", "inference")}
     provenance = pd.DataFrame([{"point_id": pid, **r["attrs"]} for pid, r in reads.items()])
     operations = pd.DataFrame([op for r in reads.values() for op in r["operations"]],
-                              columns=["point_id", "operation", "bytes", "rows", "samples"])
+                              columns=["point_id", "operation", "bytes", "rows", "samples",
+                                       "flags"])
     return Study(path=path, attrs=attrs, points=points, samples=samples, operations=operations,
                  ranks=_concat(frames["ranks"]), provenance=provenance,
                  database=_concat(frames["database"]), inference=_concat(frames["inference"]),
@@ -305,7 +388,7 @@ def _samples_with_context(reads: dict[str, dict[str, Any]], points: pd.DataFrame
     context = points.set_index("id")[["clients", *names]]
     context = context.drop(columns=[c for c in context.columns if c in SAMPLE_COLUMNS])
     samples = samples.join(context, on="point_id")
-    for column in ("hostname", "role"):
+    for column in ("hostname", "role", "flags"):
         samples[column] = samples[column].astype("category")
     return samples
 

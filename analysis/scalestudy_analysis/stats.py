@@ -16,7 +16,23 @@
   T1 p1/(Tp p); weak efficiency T1/Tp and scaled speed-up (p/p1) T1/Tp.
 
 Additions of this package (not in `scalestudy report`): excluding flagged outliers
-(`outliers.flag_outliers`), straggler ranks and nodes, and the per-iteration breakdown.
+(`outliers.flag_outliers`), straggler ranks and nodes, the per-iteration breakdown, and 95 %
+intervals across repetitions:
+
+- Of a point's p50, mean and ops/s, and of its time T and loop iterations/s
+  (`repetition_intervals`, `scaling_table`): the Student-t interval of the mean of the
+  per-repetition values, ``mean +- t(level, n - 1) s / sqrt(n)``; none below two repetitions.
+- Of speed-up and efficiency (`scaling_table`), as `scalestudy report` gives them: T1/Tp at
+  its least and most, the ratio of the two times' t-intervals, ``[max(0, T1 low) / Tp high,
+  T1 high / Tp low]`` (unbounded above when Tp's interval reaches 0), scaled like the estimate;
+  conservative. None unless both client counts have two repetitions or more.
+- t's quantile is solved as the root of its upper tail (the regularised incomplete beta), to
+  double precision, as the report solves it (`t_quantile`): scipy.stats.t.ppf is only within
+  about 1e-8, and the two would disagree in the 9th digit.
+
+Validity flags (load.py): scaling tables, efficiencies and fits leave points with flags out
+unless ``include_flagged`` (`split_flagged`); `left_out_scaling` gives the cells left out,
+against the same references, for figures that draw them hollow.
 """
 
 from __future__ import annotations
@@ -27,7 +43,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .load import SCALING_AXIS_KEYS, display_value
+from scipy import optimize, special
+
+from .load import SCALING_AXIS_KEYS, display_value, join_flags
 
 #: Client operations of one iteration, in the order they run (inference, then throughput).
 ITERATION_OPERATIONS = ("put_tensor", "run_script", "run_model", "unpack_tensor")
@@ -36,10 +54,12 @@ BASELINE_OPERATIONS = ("raw_put_tensor", "raw_unpack_tensor")
 #: Default straggler threshold: a rank (node) whose median exceeds this many times the point's
 #: median of the same operation is a straggler.
 DEFAULT_STRAGGLER_RATIO = 1.5
+#: Confidence level of the intervals across repetitions.
+DEFAULT_LEVEL = 0.95
 
 SUMMARY_COLUMNS = ["point_id", "varied", "operation", "n", "mean_s", "std_s", "min_s", "p50_s",
                    "p90_s", "p99_s", "max_s", "clients", "failed", "bytes", "ops_per_s",
-                   "bytes_per_s"]
+                   "bytes_per_s", "flags"]
 
 
 def describe(values: np.ndarray) -> dict[str, float]:
@@ -78,8 +98,9 @@ def summarize(samples: pd.DataFrame, operations: pd.DataFrame,
               points: pd.DataFrame | None = None, *, include_warmup: bool = False,
               include_failed: bool = False, exclude_outliers: bool = False) -> pd.DataFrame:
     """One row per (point, operation), in the order of `operations`, with the columns of
-    `scalestudy report --format json` (SUMMARY_COLUMNS; seconds and per-second units).
-    `points` (Study.points) supplies the ``varied`` text."""
+    `scalestudy report --format json` (SUMMARY_COLUMNS; seconds and per-second units) and the
+    row's validity ``flags`` (from `operations`; "" when it has none). `points` (Study.points)
+    supplies the ``varied`` text."""
     keep = selection(samples, include_warmup=include_warmup, include_failed=include_failed,
                      exclude_outliers=exclude_outliers)
     counted = samples["failed"].to_numpy(bool)
@@ -94,7 +115,8 @@ def summarize(samples: pd.DataFrame, operations: pd.DataFrame,
     for op in operations.itertuples(index=False):
         g = groups.get((op.point_id, op.operation))
         row = {"point_id": op.point_id, "varied": varied.get(op.point_id, ""),
-               "operation": op.operation, "clients": int(op.rows), "bytes": int(op.bytes)}
+               "operation": op.operation, "clients": int(op.rows), "bytes": int(op.bytes),
+               "flags": join_flags(getattr(op, "flags", ""))}
         if g is None:
             row.update(describe(np.array([])), failed=0, ops_per_s=0.0)
         else:
@@ -155,14 +177,15 @@ def scaling_observations(samples: pd.DataFrame, points: pd.DataFrame, swept_keys
                          include_warmup: bool = False) -> pd.DataFrame:
     """One row per completed point with a time: point_id, varied, group, clients, repetition,
     time_s, time_op, work (``iterations x clients``: total loop iterations, the unit of
-    throughput) and the configuration keys. Rows follow study order."""
+    throughput), flags (the point's validity flags) and the configuration keys. Rows follow
+    study order."""
     axis = set(SCALING_AXIS_KEYS) | set(divided_keys)
     config = [k for k in swept_keys if k not in axis]
     times = point_times(samples, points, time_op=time_op, include_warmup=include_warmup)
     frame = points.merge(times, left_on="id", right_on="point_id", how="inner")
     if frame.empty:
         return pd.DataFrame(columns=["point_id", "varied", "group", "clients", "repetition",
-                                     "time_s", "time_op", "work", *config])
+                                     "time_s", "time_op", "work", "flags", *config])
     frame["group"] = [group_label(row, config) for row in frame.to_dict("records")]
     if "iterations" in frame.columns:
         frame["work"] = frame["iterations"].astype(float) * frame["clients"]
@@ -170,46 +193,211 @@ def scaling_observations(samples: pd.DataFrame, points: pd.DataFrame, swept_keys
         frame["work"] = np.nan
     if "repetition" not in frame.columns:
         frame["repetition"] = 0
+    frame["flags"] = [join_flags(f) for f in frame["flags"]] if "flags" in frame.columns else ""
     columns = ["point_id", "varied", "group", "clients", "repetition", "time_s", "time_op",
-               "work", *[c for c in config if c in frame.columns]]
+               "work", "flags", *[c for c in config if c in frame.columns]]
     return frame[columns].reset_index(drop=True)
 
 
-def scaling_table(observations: pd.DataFrame, mode: str) -> pd.DataFrame:
+SCALING_COLUMNS = ["group", "point_id", "varied", "clients", "time_s", "speedup", "efficiency",
+                   "repetitions", "time_min_s", "time_max_s", "work_per_s", "flags",
+                   "time_low_s", "time_high_s", "speedup_low", "speedup_high",
+                   "efficiency_low", "efficiency_high", "work_per_s_low", "work_per_s_high"]
+
+
+def split_flagged(frame: pd.DataFrame, include_flagged: bool = False
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(used, left out): the rows of `frame` with validity flags are left out unless
+    `include_flagged`. A frame without a ``flags`` column has no flagged row."""
+    if include_flagged or "flags" not in frame.columns:
+        return frame, frame.iloc[0:0]
+    flagged = frame["flags"].fillna("").astype(str).to_numpy() != ""
+    return frame[~flagged], frame[flagged]
+
+
+def t_quantile(df: int, level: float = DEFAULT_LEVEL) -> float:
+    """The quantile ``0.5 + level / 2`` of Student's t with `df` degrees of freedom, to double
+    precision: the root of its upper tail ``0.5 I(df / (df + t^2); df / 2, 1 / 2)``, as
+    `scalestudy report` solves it (scipy.stats.t.ppf is only within about 1e-8)."""
+    tail = (1.0 - level) / 2
+
+    def excess(t: float) -> float:
+        return 0.5 * special.betainc(df / 2, 0.5, df / (df + t * t)) - tail
+
+    high = 2.0
+    while excess(high) > 0:
+        high *= 2
+    return optimize.brentq(excess, 0.0, high, xtol=1e-15, rtol=1e-15)
+
+
+def t_quantile_975(df: int) -> float:
+    """The 97.5th percentile of Student's t with `df` degrees of freedom (`t_quantile`)."""
+    return t_quantile(df, 0.95)
+
+
+def t_interval(values: Iterable[float], level: float = DEFAULT_LEVEL) -> tuple[float, float]:
+    """The Student-t interval of the mean of `values` (NaN skipped): ``mean +- t(level, n-1)
+    s / sqrt(n)``; (NaN, NaN) below two values."""
+    x = np.asarray(list(values), dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return math.nan, math.nan
+    half = t_quantile(x.size - 1, level) * float(np.std(x, ddof=1)) / math.sqrt(x.size)
+    mean = float(np.mean(x))
+    return mean - half, mean + half
+
+
+def mean_interval(values: Iterable[float]) -> tuple[float, float, float]:
+    """(mean, low, high): the mean of `values` with its 95 % Student t-interval; NaN bounds
+    below two values (`t_interval`)."""
+    x = np.asarray(list(values), dtype=float)
+    mean = float(np.mean(x)) if x.size else math.nan
+    return (mean, *t_interval(x))
+
+
+def ratio_interval(numerator: Iterable[float], denominator: Iterable[float],
+                   level: float = DEFAULT_LEVEL) -> tuple[float, float]:
+    """An interval of the ratio of two quantities measured by repetitions (a speed-up T1/Tp
+    from the times of the reference's and of the point's repetitions), as `scalestudy report`
+    gives it: the ratio of their t-intervals (`t_interval`) at its least and most,
+    ``[max(0, low1) / high2, high1 / low2]``, the upper bound infinite when the denominator's
+    interval reaches 0. Conservative. (NaN, NaN) unless both sides have two values or more."""
+    low1, high1 = t_interval(numerator, level)
+    low2, high2 = t_interval(denominator, level)
+    if not all(math.isfinite(v) for v in (low1, high1, low2, high2)):
+        return math.nan, math.nan
+    return max(0.0, low1) / high2, (high1 / low2 if low2 > 0 else math.inf)
+
+
+def scaling_table(observations: pd.DataFrame, mode: str, *, include_flagged: bool = False,
+                  level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """Speed-up and efficiency per (group, clients) as `scalestudy report` prints them, plus
     ``repetitions``, ``time_min_s``, ``time_max_s`` (spread over repetitions), ``work_per_s``
-    (total iterations / T) and the configuration columns. `mode` is ``strong`` or ``weak``."""
+    (total iterations / T), ``flags`` (the union of the cell's points' flags), the intervals
+    across repetitions (module docstring: ``time_low_s``/``time_high_s`` and
+    ``work_per_s_low``/``_high`` of the mean, ``speedup_low``/``_high`` and
+    ``efficiency_low``/``_high``, ``inf`` when unbounded) and the configuration columns.
+    `mode` is ``strong`` or ``weak``. Points with validity flags are left out (and the
+    reference is the smallest count of the points kept) unless `include_flagged`."""
     if mode not in ("strong", "weak"):
         raise ValueError(f"scaling mode must be strong or weak, not {mode!r}")
-    extra = [c for c in observations.columns
+    used, _ = split_flagged(observations, include_flagged)
+    return _scaling_rows(used, used, mode, level)
+
+
+def left_out_scaling(observations: pd.DataFrame, mode: str, *,
+                     level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+    """The cells `scaling_table` leaves out (points with validity flags), in its columns, with
+    speed-up and efficiency against the reference of the points it keeps (NaN when a group
+    keeps none): what figures draw as hollow markers."""
+    if mode not in ("strong", "weak"):
+        raise ValueError(f"scaling mode must be strong or weak, not {mode!r}")
+    used, left = split_flagged(observations)
+    return _scaling_rows(left, used, mode, level)
+
+
+def _scaling_rows(cells: pd.DataFrame, references: pd.DataFrame, mode: str,
+                  level: float) -> pd.DataFrame:
+    """`scaling_table`'s rows for the observations `cells`, each group against the smallest
+    client count of the same group in `references`."""
+    extra = [c for c in cells.columns
              if c not in ("point_id", "varied", "group", "clients", "repetition", "time_s",
-                          "time_op", "work")]
+                          "time_op", "work", "flags")]
     rows = []
-    for group in pd.unique(observations["group"]):
-        cells = observations[observations["group"] == group]
-        by_clients = sorted(cells.groupby("clients"), key=lambda item: item[0])
-        p1, first = by_clients[0]
-        t1 = float(np.median(first["time_s"].to_numpy()))
-        for clients, cell in by_clients:
-            time = float(np.median(cell["time_s"].to_numpy()))
-            ratio = clients / p1
+    for group in pd.unique(cells["group"]):
+        mine = cells[cells["group"] == group]
+        reference = references[references["group"] == group]
+        p1 = int(reference["clients"].min()) if len(reference) else None
+        first = reference[reference["clients"] == p1] if p1 is not None else reference
+        t1 = float(np.median(first["time_s"].to_numpy())) if len(first) else math.nan
+        for clients, cell in sorted(mine.groupby("clients"), key=lambda item: item[0]):
+            times = cell["time_s"].to_numpy(float)
+            time = float(np.median(times))
+            ratio = clients / p1 if p1 else math.nan
             if mode == "strong":
                 speedup = t1 / time
                 efficiency = speedup / ratio
             else:
                 efficiency = t1 / time
                 speedup = ratio * efficiency
+            # T1/Tp at its least and most (the reference too: its own two intervals).
+            low, high = ratio_interval(first["time_s"], times, level)
+            to_speedup = 1.0 if mode == "strong" else ratio
+            to_efficiency = 1.0 / ratio if mode == "strong" else 1.0
+            speedup_ci = (low * to_speedup, high * to_speedup)
+            efficiency_ci = (low * to_efficiency, high * to_efficiency)
+            rates = (cell["work"] / cell["time_s"]).to_numpy(float)
             head = cell.iloc[0]
+            flags = join_flags(*cell["flags"]) if "flags" in cell.columns else ""
             rows.append({"group": group, "point_id": head["point_id"], "varied": head["varied"],
                          "clients": int(clients), "time_s": time, "speedup": speedup,
                          "efficiency": efficiency, "repetitions": len(cell),
-                         "time_min_s": float(cell["time_s"].min()),
-                         "time_max_s": float(cell["time_s"].max()),
-                         "work_per_s": float(np.median(cell["work"] / cell["time_s"])),
+                         "time_min_s": float(times.min()), "time_max_s": float(times.max()),
+                         "work_per_s": float(np.median(rates)), "flags": flags,
+                         "time_low_s": t_interval(times, level)[0],
+                         "time_high_s": t_interval(times, level)[1],
+                         "speedup_low": speedup_ci[0], "speedup_high": speedup_ci[1],
+                         "efficiency_low": efficiency_ci[0], "efficiency_high": efficiency_ci[1],
+                         "work_per_s_low": t_interval(rates, level)[0],
+                         "work_per_s_high": t_interval(rates, level)[1],
                          **{c: head[c] for c in extra}})
-    return pd.DataFrame(rows, columns=["group", "point_id", "varied", "clients", "time_s",
-                                       "speedup", "efficiency", "repetitions", "time_min_s",
-                                       "time_max_s", "work_per_s", *extra])
+    return pd.DataFrame(rows, columns=[*SCALING_COLUMNS, *extra])
+
+
+def configuration_key(params: dict) -> tuple:
+    """What identifies a point across repetitions (and across result sets, as
+    `scalestudy compare` matches them): every parameter but ``output`` and ``repetition``,
+    sorted by name, missing values left out."""
+    return tuple(sorted((k, _plain(v)) for k, v in params.items()
+                        if k not in ("output", "repetition") and not _missing(v)))
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def repetition_intervals(summary: pd.DataFrame, points: pd.DataFrame,
+                         parameter_names: list[str], *, level: float = DEFAULT_LEVEL
+                         ) -> pd.DataFrame:
+    """Per point across its repetitions (points equal in every parameter but ``repetition``
+    and ``output``) and operation: the mean over repetitions of the per-repetition p50, mean
+    and ops/s, each with its Student-t interval (`t_interval`; NaN below two repetitions),
+    as the ``repetitions`` rows of `scalestudy report`.
+    Columns: point (the swept values without the repetition), point_ids, operation,
+    repetitions, n (samples, all repetitions), p50_s, p50_low_s, p50_high_s, mean_s,
+    mean_low_s, mean_high_s, ops_per_s, ops_per_s_low, ops_per_s_high, flags (union)."""
+    columns = ["point", "point_ids", "operation", "repetitions", "n", "p50_s", "p50_low_s",
+               "p50_high_s", "mean_s", "mean_low_s", "mean_high_s", "ops_per_s",
+               "ops_per_s_low", "ops_per_s_high", "flags"]
+    done = points[points["status"] == "completed"]
+    names = [n for n in parameter_names if n in done.columns]
+    key_of = {row["id"]: configuration_key({n: row[n] for n in names})
+              for row in done.to_dict("records")}
+    label_of = {pid: without_repetition(v) for pid, v in zip(done["id"], done["varied"])}
+    rows = summary.assign(key=summary["point_id"].map(key_of))
+    out = []
+    for (_, operation), reps in rows.groupby(["key", "operation"], sort=False):
+        record = {"point": label_of.get(reps["point_id"].iloc[0], ""),
+                  "point_ids": ",".join(reps["point_id"]), "operation": operation,
+                  "repetitions": len(reps), "n": int(reps["n"].sum()),
+                  "flags": join_flags(*reps["flags"]) if "flags" in reps else ""}
+        for column, low_column, high_column in (
+                ("p50_s", "p50_low_s", "p50_high_s"), ("mean_s", "mean_low_s", "mean_high_s"),
+                ("ops_per_s", "ops_per_s_low", "ops_per_s_high")):
+            values = reps[column].to_numpy(float)
+            finite = values[np.isfinite(values)]
+            record[column] = float(np.mean(finite)) if finite.size else math.nan
+            record[low_column], record[high_column] = t_interval(finite, level)
+        out.append(record)
+    return pd.DataFrame(out, columns=columns)
+
+
+def without_repetition(varied: str) -> str:
+    """The swept values of a point without its repetition, as `scalestudy compare` labels a
+    point ("the only point" when nothing else is swept)."""
+    items = [item.strip() for item in str(varied or "").split(",")]
+    kept = [item for item in items if item and not item.startswith("repetition=")]
+    return ", ".join(kept) if kept else "the only point"
 
 
 def stragglers(samples: pd.DataFrame, *, level: str = "rank",

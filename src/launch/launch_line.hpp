@@ -1,10 +1,12 @@
-// How one study point is launched: the mpirun command line, its environment and hostfile.
+// How one study point is launched: the launcher's command line, its environment and the files
+// it reads (hostfile, rankfile, srun's multi-prog).
 #pragma once
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "launch/allocation.hpp"
 #include "study/study.hpp"
 
 namespace scalestudy::launch {
@@ -19,41 +21,54 @@ struct PointFiles {
   std::string log_file;      ///< <directory>/log.txt: stdout and stderr of the job
   std::string hostfile;      ///< <directory>/hostfile (real nodes only)
   std::string rankfile;      ///< <directory>/rankfile (when ranks are bound to uneven CPU sets)
+  std::string multi_prog;    ///< <directory>/multi-prog.conf (srun with Python consumers)
 };
 
 PointFiles point_files(const study::Study& study, const study::StudyPoint& point);
 
-struct Launch {
-  /// launcher, its options, scalestudy-rank --point <file>; with Python consumers (MPMD) then
-  /// ": -n <consumers> [-x ...] python3 -m scalestudy.consumer --point <file>"
-  std::vector<std::string> argv;
-  std::vector<std::size_t> programs;  ///< index in argv of each app context's program
-  Environment env;                    ///< set for the launcher (and exported to the ranks)
-  std::string hostfile_text;          ///< contents of PointFiles::hostfile, "" for virtual nodes
-  std::string rankfile_text;          ///< contents of PointFiles::rankfile, "" when not needed
-  std::string placement;              ///< the placement decided (launch/placement.hpp), one line
-  bool oversubscribed = false;        ///< more threads than CPUs on a node
+/// A file the launch reads, written beside the point before it starts.
+struct LaunchFile {
+  std::string path;
+  std::string text;
 };
 
-/// The machine the study runs from.
+struct Launch {
+  /// The launcher, its options, scalestudy-rank --point <file>; with Python consumers (MPMD)
+  /// mpirun's second app context ": -n <consumers> [-x ...] python3 -m scalestudy.consumer
+  /// --point <file>", or srun's --multi-prog file.
+  std::vector<std::string> argv;
+  /// Index in argv of each mpirun app context's program; empty for srun (which exports the
+  /// whole environment instead of naming variables).
+  std::vector<std::size_t> programs;
+  Environment env;                ///< set for the launcher (and so for every rank)
+  std::vector<LaunchFile> files;  ///< hostfile, rankfile, multi-prog, as the launch needs
+  std::string placement;          ///< the placement decided (launch/placement.hpp), one line
+  bool oversubscribed = false;    ///< more threads than CPUs on a node
+  int threads_per_node = 0;       ///< threads the busiest node runs
+  int cpus_per_node = 0;          ///< CPUs it has
+
+  /// The text of the file at `path`, or nullptr when the launch writes none there.
+  const std::string* file(const std::string& path) const;
+};
+
+/// The machine the study runs from, and the nodes it runs on.
 struct LaunchHost {
   std::string rank_program;        ///< path of scalestudy-rank
   std::string python = "python3";  ///< interpreter of Python consumer ranks (with mpi4py)
   std::string python_path;         ///< PYTHONPATH holding the scalestudy package ("": none)
   int cores = 1;                   ///< cores of this machine (for oversubscription)
-  /// CPUs of each real node (a batch job's SLURM_CPUS_ON_NODE or NCPUS); 0: as this machine.
-  int node_cpus = 0;
   bool root = false;               ///< Open MPI needs OMPI_ALLOW_RUN_AS_ROOT for root
-  std::vector<std::string> hosts;  ///< real nodes available (from the hostfile or allocation)
+  Allocation allocation;           ///< the nodes points run on (launch/allocation.hpp)
 };
 
-/// Builds the launch of `point`. Throws ConfigError when the hosts cannot hold it.
+/// Builds the launch of `point` with the study's launcher (mpirun or srun). Throws ConfigError
+/// when the allocation cannot hold it.
 Launch build_launch(const study::Study& study, const study::StudyPoint& point,
                     const PointFiles& files, const LaunchHost& host);
 
-/// Exports SCALESTUDY_LAUNCH_TIME=`epoch` (seconds since the Unix epoch) to every rank, so
-/// that ranks count their start-up from the launch. `scalestudy run` stamps each launch just
-/// before starting it.
+/// Sets SCALESTUDY_LAUNCH_TIME=`epoch` (seconds since the Unix epoch) for every rank, so that
+/// ranks count their start-up from the launch: mpirun exports it with -x to every app context,
+/// srun exports the whole environment. `scalestudy run` stamps each launch just before it.
 void stamp_launch_time(Launch& launch, double epoch);
 
 /// The launch as one line a user can paste into a POSIX shell (environment first).
@@ -61,13 +76,5 @@ std::string shell_line(const Launch& launch);
 
 /// Quotes one word for a POSIX shell when it needs it.
 std::string shell_quote(const std::string& word);
-
-/// Nodes named by a study's launcher.hostfile: a file ("host" or "host slots=N" lines, '#'
-/// comments) or "allocation" (Slurm's SLURM_JOB_NODELIST via scontrol, or PBS_NODEFILE).
-/// Throws ConfigError when the file or allocation cannot be read.
-std::vector<std::string> read_hosts(const std::string& hostfile);
-
-/// Nodes a point occupies: client nodes plus (standard) database nodes and a consumer node.
-int nodes_needed(const study::StudyPoint& point);
 
 }  // namespace scalestudy::launch

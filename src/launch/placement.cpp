@@ -79,6 +79,7 @@ Placement plan_placement(const study::Study& study, const study::StudyPoint& poi
   placement.cpus_per_node = cpus_per_node;
   placement.oversubscribed = placement.threads_per_node > cpus_per_node;
   placement.user_binding = !launcher.map_by.empty() || !launcher.bind_to.empty();
+  placement.cpus_per_rank = static_cast<int>(std::max(client_threads, db_threads));
   std::string load = count_text(placement.threads_per_node, "thread");
   load += virtual_nodes ? " on this machine's " : " per node on ";
   load += count_text(cpus_per_node, "CPU");
@@ -95,7 +96,7 @@ Placement plan_placement(const study::Study& study, const study::StudyPoint& poi
     // OpenMP threads from spinning on CPUs that other ranks need.
     placement.mpirun_args = {"--bind-to", "none"};
     proc_bind = "false";
-    placement.summary = "unbound (oversubscribed: " + load + "): --bind-to none, passive waits";
+    placement.summary = "unbound (oversubscribed: " + load + "), passive waits";
   } else if (virtual_nodes) {
     // Counted in hardware threads, as this machine's CPUs are.
     if (client_threads == db_threads) {

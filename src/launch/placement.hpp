@@ -15,6 +15,7 @@ struct Placement {
   int cpus_per_node = 0;     ///< CPUs of a node: this machine's (assumed alike for real nodes)
   bool oversubscribed = false;           ///< threads_per_node > cpus_per_node
   bool user_binding = false;             ///< launcher.map_by or launcher.bind_to set by the study
+  int cpus_per_rank = 1;                 ///< CPUs the busiest rank needs (its threads)
   std::vector<std::string> mpirun_args;  ///< binding options, e.g. --map-by slot:PE=2
   /// --map-by for real nodes (with their hostfile), "" to leave it to launcher.map_by or slot.
   std::string map_by;

@@ -24,6 +24,20 @@ ProcessResult run_process(const std::vector<std::string>& argv, const Environmen
                           const std::string& log_file, double timeout_s,
                           const std::atomic<bool>& interrupt, double grace_s = 5);
 
+struct CommandResult {
+  int exit_status = -1;  ///< -1 when it could not start or was killed
+  std::string out;       ///< what it wrote to stdout
+  std::string err;       ///< what it wrote to stderr
+};
+
+/// Runs `argv` (a short command: sbatch, squeue, qsub...), waits for it and returns what it
+/// printed. Killed past `timeout_s`. Throws Error if it cannot start.
+CommandResult run_command(const std::vector<std::string>& argv, double timeout_s = 60);
+
+/// The full path of `program` on PATH (or `program` itself when it names a file), "" when
+/// there is none.
+std::string find_program(const std::string& program);
+
 /// The last `lines` lines of `file` ("" if it cannot be read).
 std::string tail_of(const std::string& file, int lines);
 

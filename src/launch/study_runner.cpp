@@ -1,8 +1,6 @@
 // Planning and running studies.
 #include "launch/study_runner.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,28 +12,19 @@
 #include <ostream>
 #include <sstream>
 
-#include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/placement.hpp"
 #include "core/provenance.hpp"
+#include "launch/index_store.hpp"
 #include "launch/process.hpp"
 #include "results/point_reader.hpp"
-#include "results/study_index.hpp"
 #include "workloads/workload.hpp"
 
 namespace scalestudy::launch {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string varied_text(const study::StudyPoint& point) {
-  std::string out;
-  for (const auto& [key, value] : point.varied) {
-    if (!out.empty()) out += ", ";
-    out += key + "=" + value;
-  }
-  return out;
-}
+using study::varied_text;
 
 std::string clock_text(double seconds) {
   const auto total = static_cast<long long>(std::llround(seconds));
@@ -63,79 +52,93 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out) throw Error("cannot write " + path);
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+std::string scheduler_of(const Allocation& allocation) {
+  if (allocation.kind == Allocation::Kind::Slurm) return "slurm";
+  if (allocation.kind == Allocation::Kind::Pbs) return "pbs";
+  return "";
 }
 
-/// Statuses of every point of the study, from the previous index and the files on disk.
-std::map<std::string, results::PointStatus> known_statuses(const study::Study& study) {
-  std::map<std::string, results::PointStatus> known;
-  const std::string index = study.study_dir() + "/index.h5";
-  if (fs::exists(index)) {
-    try {
-      for (auto& status : results::read_study_index(index).points) {
-        known[status.id] = std::move(status);
-      }
-    } catch (const Error&) {
-      // A damaged index is rebuilt from the point files below.
-    }
+/// What ended a point's process, as its status. `interrupted`: scalestudy itself was told to
+/// stop (a batch system's scancel or qdel signals every process of the job at once, so the
+/// launcher may end by that signal before scalestudy kills it).
+void record_result(results::PointStatus& status, const ProcessResult& result, bool wrote,
+                   bool interrupted, double timeout_s) {
+  status.duration_s = result.seconds;
+  status.exit_status = result.exit_status;
+  status.file.clear();
+  // A complete results file is the point's result, however the job ended after writing it
+  // (e.g. Ctrl-C while ranks were finalising).
+  if (wrote) {
+    status.status = "completed";
+    status.reason.clear();
+    status.file = "points/" + status.id + "/point.h5";
+  } else if (result.interrupted || interrupted) {
+    status.status = "interrupted";
+    status.reason = "interrupted (SIGINT or SIGTERM); the point runs again next time";
+  } else if (result.timed_out) {
+    status.status = "timeout";
+    status.reason = "ran longer than timeout_s=" + core::format_value(timeout_s) +
+                    " s; its process group was killed";
+  } else if (result.signal != 0) {
+    status.status = "failed";
+    status.reason = std::string("killed by signal ") + std::to_string(result.signal) + " (" +
+                    strsignal(result.signal) + ")";
+  } else if (result.exit_status != 0) {
+    status.status = "failed";
+    status.reason = "exited with status " + std::to_string(result.exit_status);
+  } else {
+    status.status = "failed";
+    status.reason = "exited with status 0 but wrote no complete results file";
   }
-  for (const auto& point : study.points) {
-    const PointFiles files = point_files(study, point);
-    auto& status = known[point.id];
-    status.id = point.id;
-    status.varied = varied_text(point);
-    status.world_size = point.world_size;
-    status.parameters_yaml = point.params.to_yaml();
-    const bool complete = results::is_complete_point_file(files.results_file);
-    if (complete) {
-      status.status = "completed";
-      status.file = "points/" + point.id + "/point.h5";
-      status.reason.clear();
-      status.log_tail.clear();
-    } else if (status.status.empty() || status.status == "completed") {
-      status.status = "pending";
-      status.file.clear();
-    }
-  }
-  return known;
 }
 
-void write_index(const study::Study& study,
-                 const std::map<std::string, results::PointStatus>& known) {
-  results::StudyIndex index;
-  int completed = 0;
-  int failed = 0;
-  for (const auto& point : study.points) {
-    const auto& status = known.at(point.id);
-    completed += status.status == "completed";
-    failed += status.status == "failed" || status.status == "timeout";
-    index.points.push_back(status);
+void print_footer(const study::Study& study, const LaunchHost& host, const LeftOut& left_out,
+                  const std::vector<const study::StudyPoint*>& selected,
+                  const PackingOptions& options, std::ostream& out) {
+  int smallest = 0;
+  int largest = 0;
+  for (const auto* point : selected) {
+    const int nodes = nodes_needed(study, *point);
+    smallest = smallest == 0 ? nodes : std::min(smallest, nodes);
+    largest = std::max(largest, nodes);
   }
-  std::string swept;
-  for (const auto& key : study.swept_keys) swept += (swept.empty() ? "" : ",") + key;
-  std::string divide;
-  for (const auto& key : study.scaling.divide) divide += (divide.empty() ? "" : ",") + key;
-  index.attributes = {
-      {"study_name", study.name},
-      {"study_file", fs::absolute(study.path).string()},
-      {"study_yaml", read_file(study.path)},
-      {"description", study.description},
-      {"scaling_mode", study.scaling.mode},
-      {"scaling_divide", divide},
-      {"swept_keys", swept},
-      {"report_compare", study.report_compare},
-      {"scalestudy_version", std::string(core::build_info().version)},
-      {"git_sha", std::string(core::build_info().git_sha)},
-      {"updated", core::utc_timestamp()},
-      {"n_points", static_cast<std::int64_t>(study.points.size())},
-      {"n_completed", static_cast<std::int64_t>(completed)},
-      {"n_failed", static_cast<std::int64_t>(failed)},
-  };
-  results::write_study_index(study.study_dir() + "/index.h5", index);
+  out << "\nsummary: " << selected.size() << (selected.size() == 1 ? " point" : " points") << ", "
+      << smallest;
+  if (largest != smallest) out << " to " << largest;
+  out << (largest == 1 ? " node" : " nodes") << " each";
+  if (!left_out.empty()) {
+    out << "; " << left_out.size() << " cannot run on " << host.allocation.describe()
+        << ", left out";
+  } else if (host.allocation.kind != Allocation::Kind::ThisMachine) {
+    out << "; " << host.allocation.describe() << ": every point fits";
+  }
+  out << "\n";
+  const Packing packing = pack_points(study, selected, options);
+  std::map<int, std::pair<int, std::size_t>> by_size;  // nodes -> allocations, points
+  double longest = 0;
+  for (const auto& job : packing.jobs) {
+    auto& [allocations, points] = by_size[job.nodes];
+    ++allocations;
+    points += job.points.size();
+    longest = std::max(longest, job.wall_time_s);
+  }
+  char idle[32];
+  std::snprintf(idle, sizeof(idle), "%g%%", options.max_idle * 100);
+  out << "scalestudy jobs would write " << packing.jobs.size()
+      << (packing.jobs.size() == 1 ? " allocation" : " allocations") << " (--max-time "
+      << wall_time_text(options.max_time_s) << ", --max-idle " << idle << "), the longest "
+      << wall_time_text(longest) << ":\n";
+  out << "     nodes  allocations   points\n";
+  for (const auto& [nodes, counts] : by_size) {
+    char line[96];
+    std::snprintf(line, sizeof(line), "  %8d  %11d  %7zu\n", nodes, counts.first, counts.second);
+    out << line;
+  }
+  char hours[64];
+  std::snprintf(hours, sizeof(hours), "%.1f", packing.node_hours());
+  out << "node-hours asked for: " << hours << " (every point at its timeout_s of "
+      << core::format_value(study.timeout_s) << " s, plus " << wall_time_text(kJobMarginSeconds)
+      << " per allocation: an upper bound)\n";
 }
 
 }  // namespace
@@ -181,30 +184,75 @@ bool PointFilter::selects(const study::StudyPoint& point) const {
   return true;
 }
 
-void check_points(const study::Study& study, const LaunchHost& host) {
+void PointFilter::check_ids(const study::Study& study) const {
+  for (const auto& [key, values] : keys_) {
+    if (key != "id") continue;
+    for (const auto& id : values) {
+      const bool known = std::any_of(study.points.begin(), study.points.end(),
+                                     [&](const study::StudyPoint& p) { return p.id == id; });
+      if (!known) {
+        throw ConfigError("--only id=" + id + ": " + study.path +
+                          " has no such point; the study (or scalestudy's version, which every "
+                          "id includes) changed since the id was written: `scalestudy plan` "
+                          "lists the ids now, and `scalestudy jobs` writes new job scripts");
+      }
+    }
+  }
+}
+
+LeftOut check_points(const study::Study& study, const LaunchHost& host, const PointFilter& filter) {
+  LeftOut left_out;
+  bool any_runs = false;
   for (const auto& point : study.points) {
     try {
       workloads::make_workload(point.params.text("workload"))->validate(point.params);
-      build_launch(study, point, point_files(study, point), host);
+      if (const std::string why = does_not_fit(study, point, host.allocation); !why.empty()) {
+        left_out.emplace(point.id, why);
+        continue;
+      }
+      const Launch launch = build_launch(study, point, point_files(study, point), host);
+      if (study.skip_oversubscribed && launch.oversubscribed) {
+        left_out.emplace(point.id,
+                         "needs " + std::to_string(launch.threads_per_node) +
+                             (study.launcher.real_nodes() ? " CPUs per node, its nodes have "
+                                                          : " CPUs, this machine has ") +
+                             std::to_string(launch.cpus_per_node));
+        continue;
+      }
+      any_runs = any_runs || filter.selects(point);
     } catch (const ConfigError& error) {
       throw ConfigError(study.path + ": point " + point.id + " (" + varied_text(point) +
                         "): " + error.what());
     }
   }
+  if (!any_runs) {
+    const auto first = std::find_if(study.points.begin(), study.points.end(),
+                                    [&](const auto& p) { return filter.selects(p); });
+    throw ConfigError(study.path + ": no point selected can run on " + host.allocation.describe() +
+                      ": " +
+                      (first == study.points.end() ? std::string("none is selected")
+                                                   : "the first " + left_out.at(first->id)) +
+                      "; nothing would run");
+  }
+  return left_out;
 }
 
 void print_plan(const study::Study& study, const LaunchHost& host, const PointFilter& filter,
-                bool full, std::ostream& out) {
-  std::size_t selected = 0;
-  for (const auto& point : study.points) selected += filter.selects(point);
+                bool full, const PackingOptions& packing, std::ostream& out) {
+  const LeftOut left_out = check_points(study, host, filter);
+  std::vector<const study::StudyPoint*> selected;
+  for (const auto& point : study.points) {
+    if (filter.selects(point)) selected.push_back(&point);
+  }
   out << "study " << study.name << " (" << study.path << "): " << study.points.size() << " point"
       << (study.points.size() == 1 ? "" : "s");
-  if (!filter.empty()) out << ", " << selected << " selected by --only";
+  if (!filter.empty()) out << ", " << selected.size() << " selected by --only";
   out << "; results in " << study.study_dir() << "/\n";
   if (!study.description.empty()) out << "  " << study.description << "\n";
   out << "  scaling: " << study.scaling.mode;
   for (const auto& key : study.scaling.divide) out << " (" << key << " is a total over clients)";
   out << "; repetitions: " << study.repetitions << "; timeout: " << study.timeout_s << " s\n";
+  out << "  launcher: " << study.launcher.kind << " on " << host.allocation.describe() << "\n";
   out << "  fixed:";
   const auto& first = study.points.front().params;
   for (const auto& [name, entry] : first.entries()) {
@@ -219,10 +267,18 @@ void print_plan(const study::Study& study, const LaunchHost& host, const PointFi
     ++number;
     if (!filter.selects(point)) continue;
     const PointFiles files = point_files(study, point);
+    const auto large = left_out.find(point.id);
     const bool done = results::is_complete_point_file(files.results_file);
     out << "[" << number << "/" << study.points.size() << "] " << point.id << "  "
-        << point.world_size << " ranks  " << (done ? "done     " : "to run   ")
+        << point.world_size << " ranks  "
+        << (done                      ? "done     "
+            : large != left_out.end() ? "skipped  "
+                                      : "to run   ")
         << varied_text(point) << "\n";
+    if (large != left_out.end()) {
+      out << "    skipped (" << large->second << ")\n";
+      continue;
+    }
     const Launch launch = build_launch(study, point, files, host);
     out << "    placement: " << launch.placement << "\n";
     out << "    " << shell_line(launch) << "\n";
@@ -231,29 +287,49 @@ void print_plan(const study::Study& study, const LaunchHost& host, const PointFi
       for (std::string line; std::getline(lines, line);) out << "      " << line << "\n";
     }
   }
+  print_footer(study, host, left_out, selected, packing, out);
 }
 
 RunSummary run_study(const study::Study& study, const LaunchHost& host, const RunOptions& options,
                      const std::atomic<bool>& interrupt, std::ostream& out) {
-  check_points(study, host);
-  fs::create_directories(study.study_dir());
-  auto known = known_statuses(study);
+  options.filter.check_ids(study);
+  const LeftOut left_out = check_points(study, host, options.filter);
+  const std::string job_id = host.allocation.job_id;
+  const std::string scheduler = scheduler_of(host.allocation);
 
   RunSummary summary;
   std::vector<const study::StudyPoint*> to_run;
-  for (const auto& point : study.points) {
-    if (!options.filter.selects(point)) continue;
-    ++summary.selected;
-    if (!options.force && known[point.id].status == "completed") {
-      ++summary.skipped;
-      continue;
+  std::vector<std::string> skipped_lines;
+  {
+    const IndexLock lock(study);
+    StatusMap known = read_statuses(study, true);
+    for (const auto& point : study.points) {
+      if (!options.filter.selects(point)) continue;
+      ++summary.selected;
+      auto& status = known[point.id];
+      if (!options.force && status.status == "completed") {
+        ++summary.skipped;
+      } else if (const auto large = left_out.find(point.id); large != left_out.end()) {
+        ++summary.left_out;
+        status.status = "skipped";
+        status.reason = large->second;
+        status.job_id = job_id;
+        status.scheduler = scheduler;
+        skipped_lines.push_back("  skipped " + point.id + " " + varied_text(point) + " (" +
+                                large->second + ")\n");
+      } else {
+        to_run.push_back(&point);
+      }
     }
-    to_run.push_back(&point);
+    write_index(study, known);
   }
   out << "study " << study.name << ": " << summary.selected << " of " << study.points.size()
-      << " points selected, " << summary.skipped << " already done, " << to_run.size()
-      << " to run; results in " << study.study_dir() << "/\n";
-  write_index(study, known);
+      << " points selected, " << summary.skipped << " already done, ";
+  if (summary.left_out > 0) {
+    out << summary.left_out << " cannot run on " << host.allocation.describe() << ", ";
+  }
+  out << to_run.size() << " to run; results in " << study.study_dir() << "/\n";
+  for (const auto& line : skipped_lines) out << line;
 
   const auto start = std::chrono::steady_clock::now();
   double spent = 0;
@@ -265,8 +341,7 @@ RunSummary run_study(const study::Study& study, const LaunchHost& host, const Ru
     fs::remove(files.results_file);  // a stale file must not pass for this run's result
     Launch launch = build_launch(study, *point, files, host);
     write_file(files.point_file, point_yaml(*point, files));
-    if (!launch.hostfile_text.empty()) write_file(files.hostfile, launch.hostfile_text);
-    if (!launch.rankfile_text.empty()) write_file(files.rankfile, launch.rankfile_text);
+    for (const auto& file : launch.files) write_file(file.path, file.text);
 
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -277,62 +352,45 @@ RunSummary run_study(const study::Study& study, const LaunchHost& host, const Ru
     if (finished > 0) out << ", ~" << clock_text(spent / finished * left) << " left";
     out << " ... " << std::flush;
 
+    update_index(study, [&](StatusMap& statuses) {
+      auto& status = statuses[point->id];
+      status.status = "running";
+      status.reason = "started " + core::utc_timestamp();
+      status.job_id = job_id;
+      status.scheduler = scheduler;
+    });
     stamp_launch_time(launch, core::epoch_seconds());
     const ProcessResult result =
         run_process(launch.argv, launch.env, files.log_file, study.timeout_s, interrupt);
     spent += result.seconds;
     ++finished;
 
-    auto& status = known[point->id];
-    status.duration_s = result.seconds;
-    status.exit_status = result.exit_status;
-    status.file.clear();
-    // A complete results file is the point's result, however the job ended after writing it
-    // (e.g. Ctrl-C while ranks were finalising).
     const bool wrote = results::is_complete_point_file(files.results_file);
-    if (wrote) {
-      status.status = "completed";
-      status.reason.clear();
-      status.file = "points/" + point->id + "/point.h5";
-    } else if (result.interrupted) {
-      status.status = "interrupted";
-      status.reason = "interrupted (SIGINT); the point runs again next time";
-    } else if (result.timed_out) {
-      status.status = "timeout";
-      status.reason = "ran longer than timeout_s=" + core::format_value(study.timeout_s) +
-                      " s; its process group was killed";
-    } else if (result.signal != 0) {
-      status.status = "failed";
-      status.reason = std::string("killed by signal ") + std::to_string(result.signal) + " (" +
-                      strsignal(result.signal) + ")";
-    } else if (result.exit_status != 0) {
-      status.status = "failed";
-      status.reason = "exited with status " + std::to_string(result.exit_status);
-    } else {
-      status.status = "failed";
-      status.reason = "exited with status 0 but wrote no complete results file";
-    }
+    results::PointStatus ended;
+    update_index(study, [&](StatusMap& statuses) {
+      auto& status = statuses[point->id];
+      record_result(status, result, wrote, interrupt.load(), study.timeout_s);
+      status.log_tail = status.status == "completed" ? "" : tail_of(files.log_file, 20);
+      ended = status;
+    });
     char seconds[32];
     std::snprintf(seconds, sizeof(seconds), "%.1f s", result.seconds);
-    if (status.status == "completed") {
-      status.log_tail.clear();
+    if (ended.status == "completed") {
       ++summary.completed;
       out << "completed in " << seconds << "\n";
-    } else {
-      status.log_tail = tail_of(files.log_file, 20);
-      if (status.status == "interrupted") {
-        summary.interrupted = true;
-      } else {
-        ++summary.failed;
-      }
-      out << status.status << " after " << seconds << ": " << status.reason << "\n";
-      if (status.status != "interrupted") {
-        out << "    log " << files.log_file << ", last lines:\n";
-        std::istringstream lines(tail_of(files.log_file, 6));
-        for (std::string line; std::getline(lines, line);) out << "      | " << line << "\n";
-      }
+      continue;
     }
-    write_index(study, known);
+    if (ended.status == "interrupted") {
+      summary.interrupted = true;
+    } else {
+      ++summary.failed;
+    }
+    out << ended.status << " after " << seconds << ": " << ended.reason << "\n";
+    if (ended.status != "interrupted") {
+      out << "    log " << files.log_file << ", last lines:\n";
+      std::istringstream lines(tail_of(files.log_file, 6));
+      for (std::string line; std::getline(lines, line);) out << "      | " << line << "\n";
+    }
   }
   if (interrupt.load()) summary.interrupted = true;
   return summary;

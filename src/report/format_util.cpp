@@ -15,38 +15,6 @@ std::string number(double value, const char* format) {
   return text;
 }
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
 
 std::string csv_field(const std::string& text) {
@@ -106,6 +74,54 @@ std::string render_table(const std::vector<std::string>& header,
   }
   for (const auto& row : rows) line(row);
   return out.str();
+}
+
+std::string without_repetition(const std::string& varied) {
+  std::string out;
+  std::istringstream items(varied);
+  for (std::string item; std::getline(items, item, ',');) {
+    const auto first = item.find_first_not_of(' ');
+    if (first == std::string::npos || item.compare(first, 11, "repetition=") == 0) continue;
+    out += (out.empty() ? "" : ", ") + item.substr(first);
+  }
+  return out;
+}
+
+std::string render_labelled_table(const std::vector<std::string>& header,
+                                  const std::vector<std::vector<std::string>>& rows, bool markdown,
+                                  bool wide, std::size_t left_columns) {
+  const std::string full = render_table(header, rows, markdown, left_columns);
+  if (markdown || wide || full.find('\n') <= kTextWidth) return full;
+  // Fold: the label column as headings, the other columns as one table (aligned across groups).
+  const std::vector<std::string> rest_header(header.begin() + 1, header.end());
+  std::vector<std::vector<std::string>> rest;
+  for (const auto& row : rows) rest.emplace_back(row.begin() + 1, row.end());
+  std::istringstream lines(render_table(rest_header, rest, false, left_columns - 1));
+  std::ostringstream out;
+  std::string line;
+  std::getline(lines, line);
+  out << "  " << line << "\n";
+  for (const auto& row : rows) {
+    std::getline(lines, line);
+    if (!row.front().empty()) out << row.front() << "\n";
+    out << "  " << line << "\n";
+  }
+  return out.str();
+}
+
+std::string wrapped(const std::string& text) {
+  const std::size_t width = kTextWidth - 20;
+  std::string out;
+  std::string line;
+  std::istringstream words(text);
+  for (std::string word; words >> word;) {
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return out + line + "\n";
 }
 
 std::string point_label(const std::string& id, const std::string& varied) {

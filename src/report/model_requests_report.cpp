@@ -63,7 +63,8 @@ std::vector<ModelRequestsRow> model_requests_rows(const std::vector<results::Poi
   return rows;
 }
 
-std::string model_requests_table(const std::vector<ModelRequestsRow>& rows, bool markdown) {
+std::string model_requests_table(const std::vector<ModelRequestsRow>& rows, bool markdown,
+                                 bool wide) {
   if (rows.empty()) return "";
   std::vector<std::vector<std::string>> cells;
   std::string previous;
@@ -77,12 +78,15 @@ std::string model_requests_table(const std::vector<ModelRequestsRow>& rows, bool
   std::ostringstream out;
   out << "\n"
       << (markdown ? "### " : "")
-      << "database: model and script requests (queue: arrival to the start of the request's "
-         "batch; compute: that batch's duration; batch rows: of the batch a request ran in, "
-         "mean over requests)\n\n"
-      << render_table({"point", "request", "served", "failed", "batch rows", "queue p50 [us]",
-                       "queue p90 [us]", "compute p50 [us]", "compute p90 [us]"},
-                      cells, markdown, 2);
+      << wrapped(
+             "database: model and script requests (queue: arrival to the start of the "
+             "request's batch; compute: that batch's duration; batch rows: of the batch a "
+             "request ran in, mean over requests)")
+      << "\n"
+      << render_labelled_table(
+             {"point", "request", "served", "failed", "batch rows", "queue p50 [us]",
+              "queue p90 [us]", "compute p50 [us]", "compute p90 [us]"},
+             cells, markdown, wide, 2);
   return out.str();
 }
 

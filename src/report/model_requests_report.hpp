@@ -31,7 +31,8 @@ std::vector<ModelRequestsRow> model_requests_rows(const std::vector<results::Poi
                                                   const std::vector<std::string>& varied);
 
 /// The rows as an aligned (or markdown) table with its heading; "" without rows.
-std::string model_requests_table(const std::vector<ModelRequestsRow>& rows, bool markdown);
+std::string model_requests_table(const std::vector<ModelRequestsRow>& rows, bool markdown,
+                                 bool wide);
 
 /// The rows as the JSON member `,\n  "model_requests": [...]`.
 std::string model_requests_json(const std::vector<ModelRequestsRow>& rows);

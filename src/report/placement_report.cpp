@@ -252,15 +252,19 @@ std::string placement_json(const std::vector<PlacementRow>& placement,
 
 std::string placement_tables(const std::vector<PlacementRow>& placement,
                              const std::vector<NodeSpreadRow>& spread,
-                             const std::vector<ThreadsRow>& threads, bool markdown) {
+                             const std::vector<ThreadsRow>& threads, bool markdown, bool wide) {
   std::ostringstream out;
   const char* heading = markdown ? "### " : "";
   if (!placement.empty()) {
     out << "\n"
         << heading
-        << "placement and memory (threads/CPUs of the most loaded host; peak resident memory, "
-           "largest rank of each role; startup: launch to first step, slowest client; loop: "
-           "slowest client's loop time; total: the job's wall time)\n\n";
+        << wrapped(
+               "placement and memory (client ranks x threads, database rank threads; "
+               "threads/CPUs of the most loaded host and whether it was oversubscribed; peak "
+               "resident memory in MiB, largest rank of each role; startup: launch to first "
+               "step, slowest client; loop: slowest client's loop time; total: the job's wall "
+               "time)")
+        << "\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : placement) {
       rows.push_back({point_label(r.point_id, r.varied),
@@ -273,10 +277,9 @@ std::string placement_tables(const std::vector<PlacementRow>& placement,
                       mib(r.database_peak_rss_bytes), seconds_text(r.startup_s),
                       seconds_text(r.loop_s), seconds_text(r.total_s)});
     }
-    out << render_table(
-        {"point", "clients x threads", "db threads", "threads/CPUs", "oversubscribed",
-         "client RSS [MiB]", "db RSS [MiB]", "startup [s]", "loop [s]", "total [s]"},
-        rows, markdown, 1);
+    out << render_labelled_table({"point", "clients x thr", "db thr", "thr/CPUs", "oversub",
+                                  "client MiB", "db MiB", "startup [s]", "loop [s]", "total [s]"},
+                                 rows, markdown, wide, 1);
   }
   std::vector<std::vector<std::string>> spread_rows;
   for (const auto& r : spread) {
@@ -288,17 +291,21 @@ std::string placement_tables(const std::vector<PlacementRow>& placement,
   if (!spread_rows.empty()) {
     out << "\n"
         << heading
-        << "per-node throughput spread (operations/s of each node's clients; cv: population "
-           "std / mean over nodes)\n\n";
-    out << render_table({"point", "operation", "nodes", "min", "max", "mean", "cv"}, spread_rows,
-                        markdown, 2);
+        << wrapped(
+               "per-node throughput spread (operations/s of each node's clients; cv: "
+               "population std / mean over nodes)")
+        << "\n";
+    out << render_labelled_table({"point", "operation", "nodes", "min", "max", "mean", "cv"},
+                                 spread_rows, markdown, wide, 2);
   }
   if (!threads.empty()) {
     out << "\n"
         << heading
-        << "processes vs threads (speed-up against the group's point with the fewest cores, "
-           "then ranks; loop: slowest client's loop time; total: the job's wall time, start-up "
-           "included)\n\n";
+        << wrapped(
+               "processes vs threads (speed-up against the group's point with the fewest "
+               "cores, then ranks; loop: slowest client's loop time; total: the job's wall "
+               "time, start-up included)")
+        << "\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : threads) {
       rows.push_back({r.group, r.point_id, std::to_string(r.ranks), std::to_string(r.threads),
@@ -306,10 +313,10 @@ std::string placement_tables(const std::vector<PlacementRow>& placement,
                       seconds_text(r.startup_s), seconds_text(r.loop_s), seconds_text(r.total_s),
                       number(r.speedup_loop, "%.2f"), number(r.speedup_total, "%.2f")});
     }
-    out << render_table(
+    out << render_labelled_table(
         {"group", "point", "ranks", "threads", "cores", "oversubscribed", "startup [s]", "loop [s]",
          "total [s]", "speed-up (loop)", "speed-up (total)"},
-        rows, markdown, 2);
+        rows, markdown, wide, 2);
   }
   return out.str();
 }

@@ -93,6 +93,6 @@ std::string placement_json(const std::vector<PlacementRow>& placement,
 /// processes-against-threads table (when there is one), as text or markdown sections.
 std::string placement_tables(const std::vector<PlacementRow>& placement,
                              const std::vector<NodeSpreadRow>& spread,
-                             const std::vector<ThreadsRow>& threads, bool markdown);
+                             const std::vector<ThreadsRow>& threads, bool markdown, bool wide);
 
 }  // namespace scalestudy::report

@@ -1,5 +1,6 @@
 // Building and rendering reports.
 #include "report/report.hpp"
+#include "report/result_set.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,8 +19,6 @@ using namespace detail;  // the table and number formatting
 
 namespace {
 
-namespace fs = std::filesystem;
-
 const core::ParamValue* parameter(const results::PointData& point, const std::string& name) {
   return point.parameter(name);
 }
@@ -28,25 +27,6 @@ std::int64_t integer_parameter(const results::PointData& point, const std::strin
   const auto* value = parameter(point, name);
   if (value == nullptr || !std::holds_alternative<std::int64_t>(*value)) return 0;
   return std::get<std::int64_t>(*value);
-}
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(text);
-  while (std::getline(in, item, separator)) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-std::string text_attribute(const std::vector<results::Attribute>& list, const std::string& name) {
-  for (const auto& attribute : list) {
-    if (attribute.name == name && std::holds_alternative<std::string>(attribute.value)) {
-      return std::get<std::string>(attribute.value);
-    }
-  }
-  return "";
 }
 
 double median(std::vector<double> values) {
@@ -88,6 +68,7 @@ std::vector<ScalingRow> scaling_rows(const std::vector<results::PointData>& poin
   for (const auto& [group, by_clients] : groups) {
     const std::int64_t p1 = by_clients.begin()->first;
     const double t1 = median(by_clients.begin()->second.times);
+    const Interval t1_interval = mean_interval(by_clients.begin()->second.times);
     for (const auto& [clients, cell] : by_clients) {
       ScalingRow row;
       row.group = group;
@@ -103,8 +84,60 @@ std::vector<ScalingRow> scaling_rows(const std::vector<results::PointData>& poin
         row.efficiency = t1 / row.time_s;
         row.speedup = ratio * row.efficiency;
       }
+      row.repetitions = cell.times.size();
+      // T1/Tp at its most and least: the ratio of the two cells' intervals.
+      const Interval tp = mean_interval(cell.times);
+      const double nan = std::nan("");
+      Interval ratio_of_times{t1 / row.time_s, nan, nan};
+      if (t1_interval.has_bounds() && tp.has_bounds()) {
+        // A time whose interval reaches zero bounds the ratio on one side only.
+        ratio_of_times.low = std::max(0.0, t1_interval.low) / tp.high;
+        ratio_of_times.high = tp.low > 0 ? t1_interval.high / tp.low : HUGE_VAL;
+      }
+      const double to_speedup = mode == "strong" ? 1 : ratio;
+      const double to_efficiency = mode == "strong" ? 1 / ratio : 1;
+      row.speedup_interval = {row.speedup, ratio_of_times.low * to_speedup,
+                              ratio_of_times.high * to_speedup};
+      row.efficiency_interval = {row.efficiency, ratio_of_times.low * to_efficiency,
+                                 ratio_of_times.high * to_efficiency};
       rows.push_back(row);
     }
+  }
+  return rows;
+}
+
+/// Operation rows of repeated points, each figure's mean and interval over the repetitions.
+std::vector<RepetitionRow> repetition_rows(const std::vector<OperationRow>& operations) {
+  std::vector<std::pair<std::pair<std::string, std::string>, std::vector<const OperationRow*>>>
+      groups;  // (point without repetition, operation) -> rows, in order of appearance
+  bool repeated = false;
+  for (const auto& row : operations) {
+    const std::string point = without_repetition(row.varied);
+    repeated = repeated || point != row.varied;
+    const std::pair key{point, row.operation};
+    auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+    if (it == groups.end()) {
+      groups.emplace_back(key, std::vector<const OperationRow*>{});
+      it = groups.end() - 1;
+    }
+    it->second.push_back(&row);
+  }
+  std::vector<RepetitionRow> rows;
+  if (!repeated) return rows;
+  for (const auto& [key, members] : groups) {
+    if (members.size() < 2) continue;
+    std::vector<double> p50;
+    std::vector<double> mean;
+    std::vector<double> rate;
+    for (const auto* row : members) {
+      p50.push_back(row->stats.p50);
+      mean.push_back(row->stats.mean);
+      rate.push_back(row->ops_per_s);
+    }
+    RepetitionRow row{key.first,          key.second,          members.size(),
+                      mean_interval(p50), mean_interval(mean), mean_interval(rate)};
+    rows.push_back(row);
   }
   return rows;
 }
@@ -132,14 +165,27 @@ double point_time(const results::PointData& point, const ReportOptions& options)
   return slowest;
 }
 
+std::vector<double> kept_samples(const results::OperationSamples& op,
+                                 const ReportOptions& options) {
+  std::vector<double> kept;
+  kept.reserve(op.rows * op.samples);
+  for (std::size_t r = 0; r < op.rows; ++r) {
+    for (std::size_t s = 0; s < op.samples; ++s) {
+      if (!options.include_warmup && op.warmup[s]) continue;
+      if (op.failed_at(r, s) && !options.include_failed) continue;
+      const double seconds = op.at(r, s);
+      if (!std::isnan(seconds)) kept.push_back(seconds);
+    }
+  }
+  return kept;
+}
+
 OperationRow summarize_operation(const results::OperationSamples& op,
                                  const ReportOptions& options) {
   OperationRow row;
   row.operation = op.name;
   row.bytes = op.bytes;
   row.clients = op.rows;
-  std::vector<double> merged;
-  merged.reserve(op.rows * op.samples);
   for (std::size_t r = 0; r < op.rows; ++r) {
     double busy = 0;
     std::size_t count = 0;
@@ -150,7 +196,6 @@ OperationRow summarize_operation(const results::OperationSamples& op,
       if (failed && !options.include_failed) continue;
       const double seconds = op.at(r, s);
       if (std::isnan(seconds)) continue;
-      merged.push_back(seconds);
       busy += seconds;
       ++count;
     }
@@ -158,53 +203,28 @@ OperationRow summarize_operation(const results::OperationSamples& op,
   }
   // One sample per client (client_init, loop_time) is a duration, not a repeated operation.
   if (op.samples <= 1) row.ops_per_s = std::nan("");
-  row.stats = summarize(std::move(merged));
+  row.stats = summarize(kept_samples(op, options));
   row.bytes_per_s = row.bytes > 0 ? row.ops_per_s * static_cast<double>(row.bytes) : std::nan("");
   return row;
 }
 
 Report build_report(const std::string& dir_or_file, const ReportOptions& options) {
   Report report;
-  std::vector<results::PointData> points;
-  std::vector<std::string> ids;
-  std::vector<std::string> varied;
-  std::vector<double> durations;  // the jobs' wall times, from the index
-  std::vector<std::string> swept;
-  std::vector<std::string> divided;
-  std::string compare;
-  if (fs::is_directory(dir_or_file)) {
-    const std::string index_path = dir_or_file + "/index.h5";
-    if (!fs::exists(index_path)) {
-      throw ResultsError(dir_or_file +
-                         " has no index.h5: give a study results directory "
-                         "(results/<study>/) or a point file");
-    }
-    const results::StudyIndex index = results::read_study_index(index_path);
-    report.title = "study " + text_attribute(index.attributes, "study_name");
-    report.scaling_mode = text_attribute(index.attributes, "scaling_mode");
-    if (report.scaling_mode.empty()) report.scaling_mode = "none";
-    swept = split(text_attribute(index.attributes, "swept_keys"), ',');
-    compare = options.compare.empty() ? text_attribute(index.attributes, "report_compare")
-                                      : options.compare;
-    divided = split(text_attribute(index.attributes, "scaling_divide"), ',');
-    for (const auto& status : index.points) {
-      if (status.status != "completed") {
-        report.not_completed.push_back(status);
-        continue;
-      }
-      points.push_back(results::read_point_file(dir_or_file + "/" + status.file));
-      ids.push_back(status.id);
-      varied.push_back(status.varied);
-      durations.push_back(status.duration_s);
-    }
-    report.title += ": " + std::to_string(index.points.size()) + " points, " +
-                    std::to_string(points.size()) + " completed";
-  } else {
-    points.push_back(results::read_point_file(dir_or_file));
-    ids.push_back(fs::path(dir_or_file).parent_path().filename().string());
-    varied.push_back("");
-    report.title = "point " + dir_or_file;
-  }
+  ResultSet set = read_result_set(dir_or_file, options.include_older);
+  report.title = set.title;
+  report.older_points = set.older_ids.size();
+  report.older_included = set.older_included;
+  report.scaling_mode = set.attributes.empty() ? "none" : set.attribute("scaling_mode");
+  if (report.scaling_mode.empty()) report.scaling_mode = "none";
+  report.not_completed = std::move(set.not_completed);
+  const std::vector<std::string> swept = set.list_attribute("swept_keys");
+  const std::vector<std::string> divided = set.list_attribute("scaling_divide");
+  const std::string compare =
+      options.compare.empty() ? set.attribute("report_compare") : options.compare;
+  const auto& points = set.points;
+  const auto& ids = set.ids;
+  const auto& varied = set.varied;
+  const auto& durations = set.durations;
   for (std::size_t i = 0; i < points.size(); ++i) {
     for (const auto& op : points[i].operations) {
       OperationRow row = summarize_operation(op, options);
@@ -213,6 +233,7 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
       report.operations.push_back(std::move(row));
     }
   }
+  report.repetitions = repetition_rows(report.operations);
   if (report.scaling_mode != "none") {
     report.scaling =
         scaling_rows(points, ids, varied, report.scaling_mode, swept, divided, options);
@@ -233,10 +254,12 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
   return report;
 }
 
-std::string format_report(const Report& report, const std::string& format) {
+std::string format_report(const Report& report, const std::string& format, bool wide) {
   std::ostringstream out;
   if (format == "json") {
     out << "{\n  \"title\": " << json_string(report.title)
+        << ",\n  \"older_points\": " << report.older_points
+        << ",\n  \"older_included\": " << (report.older_included ? "true" : "false")
         << ",\n  \"scaling_mode\": " << json_string(report.scaling_mode)
         << ",\n  \"operations\": [";
     for (std::size_t i = 0; i < report.operations.size(); ++i) {
@@ -263,7 +286,23 @@ std::string format_report(const Report& report, const std::string& format) {
           << ", \"varied\": " << json_string(r.varied) << ", \"clients\": " << r.clients
           << ", \"time_s\": " << json_number(r.time_s)
           << ", \"speedup\": " << json_number(r.speedup)
-          << ", \"efficiency\": " << json_number(r.efficiency) << "}";
+          << ", \"efficiency\": " << json_number(r.efficiency)
+          << ", \"repetitions\": " << r.repetitions << ", \"speedup_ci\": ["
+          << json_number(r.speedup_interval.low) << ", " << json_number(r.speedup_interval.high)
+          << "], \"efficiency_ci\": [" << json_number(r.efficiency_interval.low) << ", "
+          << json_number(r.efficiency_interval.high) << "]}";
+    }
+    out << "\n  ],\n  \"repetitions\": [";
+    const auto interval_json = [](const char* name, const Interval& i) {
+      return std::string(", \"") + name + "\": " + json_number(i.estimate) + ", \"" + name +
+             "_ci\": [" + json_number(i.low) + ", " + json_number(i.high) + "]";
+    };
+    for (std::size_t i = 0; i < report.repetitions.size(); ++i) {
+      const auto& r = report.repetitions[i];
+      out << (i ? "," : "") << "\n    {\"point\": " << json_string(r.point)
+          << ", \"operation\": " << json_string(r.operation)
+          << ", \"repetitions\": " << r.repetitions << interval_json("p50_s", r.p50)
+          << interval_json("mean_s", r.mean) << interval_json("ops_per_s", r.ops_per_s) << "}";
     }
     out << "\n  ],\n  \"comparison\": {\"key\": " << json_string(report.comparison.key)
         << ", \"values\": [";
@@ -314,9 +353,19 @@ std::string format_report(const Report& report, const std::string& format) {
   }
   const bool markdown = format == "markdown";
   out << (markdown ? "## " : "") << report.title << "\n\n";
-  const std::vector<std::string> header = {"point",    "operation", "n",        "mean [us]",
-                                           "std [us]", "min [us]",  "p50 [us]", "p90 [us]",
-                                           "p99 [us]", "max [us]",  "ops/s",    "bandwidth"};
+  if (report.older_points > 0) {
+    out << report.older_points << " completed points in the results folder are not points of "
+        << "the study as it is now (an older version of it ran them): "
+        << (report.older_included ? "included below, labelled 'older'"
+                                  : "left out; --include-older includes them")
+        << "\n\n";
+  }
+  // The text view leaves out std and min (--wide has them) and folds the point column.
+  const bool all_columns = markdown || wide;
+  std::vector<std::string> header = {"point",    "operation", "n",        "mean [us]",
+                                     "std [us]", "min [us]",  "p50 [us]", "p90 [us]",
+                                     "p99 [us]", "max [us]",  "ops/s",    "bandwidth"};
+  if (!all_columns) header.erase(header.begin() + 4, header.begin() + 6);
   std::vector<std::vector<std::string>> rows;
   std::string previous;
   for (const auto& r : report.operations) {
@@ -325,28 +374,76 @@ std::string format_report(const Report& report, const std::string& format) {
                     std::to_string(r.stats.n), us(r.stats.mean), us(r.stats.std), us(r.stats.min),
                     us(r.stats.p50), us(r.stats.p90), us(r.stats.p99), us(r.stats.max),
                     rate_text(r.ops_per_s, "op/s"), rate_text(r.bytes_per_s, "B/s")});
+    if (!all_columns) rows.back().erase(rows.back().begin() + 4, rows.back().begin() + 6);
   }
-  out << render_table(header, rows, markdown, 2);
+  out << render_labelled_table(header, rows, markdown, wide, 2);
   if (!report.scaling.empty()) {
     out << "\n"
-        << (markdown ? "### " : "") << "scaling (" << report.scaling_mode
-        << (report.scaling_mode == "strong" ? ": speed-up T1/Tp, efficiency T1 p1/(Tp p)"
-                                            : ": speed-up (p/p1)(T1/Tp), efficiency T1/Tp")
-        << "; T = slowest client's loop time, median over repetitions)\n\n";
+        << (markdown ? "### " : "")
+        << wrapped("scaling (" + report.scaling_mode +
+                   (report.scaling_mode == "strong"
+                        ? ": speed-up T1/Tp, efficiency T1 p1/(Tp p)"
+                        : ": speed-up (p/p1)(T1/Tp), efficiency T1/Tp") +
+                   "; T = slowest client's loop time, median over repetitions)")
+        << "\n";
+    const bool intervals =
+        std::any_of(report.scaling.begin(), report.scaling.end(),
+                    [](const auto& r) { return std::isfinite(r.speedup_interval.low); });
+    const auto bounds = [](const Interval& i) {
+      if (!std::isfinite(i.low)) return std::string();
+      return "[" + number(i.low, "%.2f") + ", " +
+             (std::isfinite(i.high) ? number(i.high, "%.2f") : std::string("inf")) + "]";
+    };
     std::vector<std::vector<std::string>> scaling;
     for (const auto& r : report.scaling) {
       scaling.push_back({r.group, r.point_id, std::to_string(r.clients), number(r.time_s, "%.6f"),
                          number(r.speedup, "%.2f"), number(r.efficiency, "%.2f")});
+      if (intervals) {
+        scaling.back().insert(scaling.back().begin() + 5, bounds(r.speedup_interval));
+        scaling.back().push_back(bounds(r.efficiency_interval));
+      }
     }
-    out << render_table({"group", "point", "clients", "time [s]", "speed-up", "efficiency"},
-                        scaling, markdown, 2);
+    std::vector<std::string> columns = {"group",    "point",    "clients",
+                                        "time [s]", "speed-up", "efficiency"};
+    if (intervals) {
+      columns.insert(columns.begin() + 5, "95% CI");
+      columns.push_back("95% CI");
+    }
+    out << render_labelled_table(columns, scaling, markdown, wide, 2);
+    if (intervals) {
+      out << "(intervals over repetitions: the two times' 95% t-intervals divided: "
+             "conservative)\n";
+    }
+  }
+  if (!report.repetitions.empty()) {
+    out << "\n"
+        << (markdown ? "### " : "")
+        << "repetitions (each figure's mean over them, +- half its 95% t-interval)\n\n";
+    const auto plus_minus = [](const Interval& i, double scale, const char* format) {
+      std::string text = number(i.estimate * scale, format);
+      if (i.has_bounds()) text += " +- " + number(i.half_width() * scale, format);
+      return text;
+    };
+    std::vector<std::vector<std::string>> repeated;
+    std::string previous;
+    for (const auto& r : report.repetitions) {
+      repeated.push_back(
+          {r.point == previous ? "" : r.point, r.operation, std::to_string(r.repetitions),
+           plus_minus(r.p50, 1e6, "%.2f"), plus_minus(r.mean, 1e6, "%.2f"),
+           std::isfinite(r.ops_per_s.estimate) ? plus_minus(r.ops_per_s, 1, "%.0f") : ""});
+      previous = r.point;
+    }
+    out << render_labelled_table({"point", "operation", "reps", "p50 [us]", "mean [us]", "ops/s"},
+                                 repeated, markdown, wide, 2);
   }
   if (!report.comparison.rows.empty()) {
     const auto& c = report.comparison;
     out << "\n"
-        << (markdown ? "### " : "") << "comparison by " << c.key
-        << " (p50 latency and bandwidth = bytes / p50; raw: plain MPI in the " << c.values.front()
-        << " point's job)\n\n";
+        << (markdown ? "### " : "")
+        << wrapped("comparison by " + c.key +
+                   " (p50 latency and bandwidth = bytes / p50; raw: plain MPI in the " +
+                   c.values.front() + " point's job)")
+        << "\n";
     std::vector<std::string> columns = {"group", "operation"};
     for (const auto& value : c.values) {
       columns.push_back(value + " p50 [us]");
@@ -371,10 +468,10 @@ std::string format_report(const Report& report, const std::string& format) {
       cells.push_back(number(Comparison::fraction_of_raw(r), "%.2f"));
       compared.push_back(std::move(cells));
     }
-    out << render_table(columns, compared, markdown, 2);
+    out << render_labelled_table(columns, compared, markdown, wide, 2);
   }
-  out << model_requests_table(report.model_requests, markdown);
-  out << placement_tables(report.placement, report.node_spread, report.threads, markdown);
+  out << model_requests_table(report.model_requests, markdown, wide);
+  out << placement_tables(report.placement, report.node_spread, report.threads, markdown, wide);
   if (!report.not_completed.empty()) {
     out << "\n" << (markdown ? "### " : "") << "not completed\n\n";
     for (const auto& p : report.not_completed) {

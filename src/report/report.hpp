@@ -16,6 +16,8 @@ namespace scalestudy::report {
 struct ReportOptions {
   bool include_warmup = false;  ///< warm-up samples are excluded by default
   bool include_failed = false;  ///< failed operations are excluded by default
+  /// Also the completed points of older versions of the study (in points/, not in the index).
+  bool include_older = false;
   /// Operation whose slowest client gives a point's time for scaling; "" picks loop_time, or
   /// raw_loop_time for points without it.
   std::string time_op;
@@ -41,10 +43,26 @@ struct ScalingRow {
   std::string group;  ///< the swept values other than the scaling axis
   std::string point_id;
   std::string varied;
-  std::int64_t clients = 0;  ///< client ranks (client_nodes x ranks_per_node)
-  double time_s = 0;         ///< slowest client's time_op (median over repetitions)
-  double speedup = 0;        ///< strong: T1/Tp; weak: scaled, (p/p1)(T1/Tp)
-  double efficiency = 0;     ///< strong: T1 p1/(Tp p); weak: T1/Tp
+  std::int64_t clients = 0;     ///< client ranks (client_nodes x ranks_per_node)
+  double time_s = 0;            ///< slowest client's time_op (median over repetitions)
+  double speedup = 0;           ///< strong: T1/Tp; weak: scaled, (p/p1)(T1/Tp)
+  double efficiency = 0;        ///< strong: T1 p1/(Tp p); weak: T1/Tp
+  std::size_t repetitions = 0;  ///< of this point (the times the median is taken over)
+  /// 95 % intervals with repetitions at both client counts: the ratio of the two times'
+  /// t-intervals (conservative); NaN bounds otherwise.
+  Interval speedup_interval;
+  Interval efficiency_interval;
+};
+
+/// One operation of one point over its repetitions: each figure's mean with a 95 % t-interval
+/// across the repetitions.
+struct RepetitionRow {
+  std::string point;  ///< swept values without the repetition
+  std::string operation;
+  std::size_t repetitions = 0;
+  Interval p50;
+  Interval mean;
+  Interval ops_per_s;
 };
 
 struct Report {
@@ -52,8 +70,11 @@ struct Report {
   std::string scaling_mode = "none";
   std::vector<OperationRow> operations;
   std::vector<ScalingRow> scaling;
+  std::vector<RepetitionRow> repetitions;           ///< points repeated more than once
   std::vector<results::PointStatus> not_completed;  ///< failed, timed-out, pending points
-  Comparison comparison;                            ///< empty key when nothing is compared
+  std::size_t older_points = 0;  ///< completed points of older versions of the study
+  bool older_included = false;   ///< ... and whether the tables include them
+  Comparison comparison;         ///< empty key when nothing is compared
   /// Threads, oversubscription, memory and times of every point.
   std::vector<PlacementRow> placement;
   std::vector<NodeSpreadRow> node_spread;        ///< operations/s across nodes
@@ -70,11 +91,16 @@ Report build_report(const std::string& dir_or_file, const ReportOptions& options
 /// when the point has no such operation.
 double point_time(const results::PointData& point, const ReportOptions& options);
 
+/// The samples of `op` the report counts, every client's merged: warm-up and failed ones left
+/// out unless `options` keep them, NaN never.
+std::vector<double> kept_samples(const results::OperationSamples& op, const ReportOptions& options);
+
 /// Statistics of one operation of one point, as the report computes them.
 OperationRow summarize_operation(const results::OperationSamples& op, const ReportOptions& options);
 
-/// Renders a report: "table" (aligned, microseconds), "csv", "json" or "markdown" (seconds in
-/// csv and json). Throws ConfigError for another format.
-std::string format_report(const Report& report, const std::string& format);
+/// Renders a report: "table" (aligned, microseconds; at most kTextWidth columns unless `wide`,
+/// which keeps every column and the point beside each row), "csv", "json" or "markdown"
+/// (seconds in csv and json). Throws ConfigError for another format.
+std::string format_report(const Report& report, const std::string& format, bool wide = false);
 
 }  // namespace scalestudy::report

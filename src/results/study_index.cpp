@@ -82,16 +82,25 @@ void write_study_index(const std::string& path, const StudyIndex& index) {
     detail::write_text_column(points.get(), "parameters_yaml",
                               column(p, &PointStatus::parameters_yaml), types, label);
     detail::write_text_column(points.get(), "file", column(p, &PointStatus::file), types, label);
+    detail::write_text_column(points.get(), "job_id", column(p, &PointStatus::job_id), types,
+                              label);
+    detail::write_text_column(points.get(), "scheduler", column(p, &PointStatus::scheduler), types,
+                              label);
+    detail::write_text_column(points.get(), "job_script", column(p, &PointStatus::job_script),
+                              types, label);
     std::vector<std::int64_t> exit_status;
     std::vector<std::int64_t> world_size;
+    std::vector<std::int64_t> nodes;
     std::vector<double> duration;
     for (const auto& point : p) {
       exit_status.push_back(point.exit_status);
       world_size.push_back(point.world_size);
+      nodes.push_back(point.nodes);
       duration.push_back(point.duration_s);
     }
     write_number_column(points.get(), "exit_status", H5T_NATIVE_INT64, exit_status, label);
     write_number_column(points.get(), "world_size", H5T_NATIVE_INT64, world_size, label);
+    write_number_column(points.get(), "nodes", H5T_NATIVE_INT64, nodes, label);
     write_number_column(points.get(), "duration_s", H5T_NATIVE_DOUBLE, duration, label);
 
     const auto links =
@@ -133,10 +142,24 @@ StudyIndex read_study_index(const std::string& path) {
       read_number_column<std::int64_t>(points.get(), "world_size", H5T_NATIVE_INT64, label);
   const auto duration =
       read_number_column<double>(points.get(), "duration_s", H5T_NATIVE_DOUBLE, label);
-  for (std::size_t i = 0; i < ids.size(); ++i) {
+  // Columns added with batch jobs; an index written before them has none.
+  const auto has = [&](const char* name) { return H5Lexists(points.get(), name, H5P_DEFAULT) > 0; };
+  const std::size_t n = ids.size();
+  const auto nodes = has("nodes") ? read_number_column<std::int64_t>(points.get(), "nodes",
+                                                                     H5T_NATIVE_INT64, label)
+                                  : std::vector<std::int64_t>(n, 0);
+  const auto job_id = has("job_id") ? detail::read_text_column(points.get(), "job_id", label)
+                                    : std::vector<std::string>(n);
+  const auto scheduler = has("scheduler")
+                             ? detail::read_text_column(points.get(), "scheduler", label)
+                             : std::vector<std::string>(n);
+  const auto job_script = has("job_script")
+                              ? detail::read_text_column(points.get(), "job_script", label)
+                              : std::vector<std::string>(n);
+  for (std::size_t i = 0; i < n; ++i) {
     index.points.push_back({ids[i], status.at(i), exit_status.at(i), reason.at(i), log_tail.at(i),
-                            duration.at(i), world_size.at(i), varied.at(i), yaml.at(i),
-                            files.at(i)});
+                            duration.at(i), world_size.at(i), varied.at(i), yaml.at(i), files.at(i),
+                            nodes.at(i), job_id.at(i), scheduler.at(i), job_script.at(i)});
   }
   return index;
 }

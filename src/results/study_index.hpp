@@ -12,7 +12,9 @@ namespace scalestudy::results {
 
 struct PointStatus {
   std::string id;
-  std::string status;             ///< completed | failed | timeout | interrupted | pending
+  /// completed | failed | timeout | interrupted | pending | running | skipped (too large for
+  /// the allocation it was run in)
+  std::string status;
   std::int64_t exit_status = -1;  ///< of the launcher; -1 when not run or killed
   std::string reason;             ///< why it failed, "" when completed
   std::string log_tail;           ///< last lines of its log when it failed
@@ -21,6 +23,10 @@ struct PointStatus {
   std::string varied;           ///< "tensor_bytes=1KiB, client_nodes=2"
   std::string parameters_yaml;  ///< the resolved point
   std::string file;             ///< point file relative to the index, "" unless completed
+  std::int64_t nodes = 0;       ///< nodes the point occupies
+  std::string job_id;           ///< batch job that runs or last ran it ("": none)
+  std::string scheduler;        ///< whose job: slurm, pbs or torque ("": none)
+  std::string job_script;       ///< the job script submitted for it ("": none)
 };
 
 struct StudyIndex {

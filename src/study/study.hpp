@@ -11,7 +11,9 @@ namespace scalestudy::study {
 
 /// How each point is launched (the study's `launcher:` section).
 struct LauncherSpec {
-  std::string mpirun = "mpirun";  ///< launcher program
+  std::string kind = "mpirun";    ///< mpirun | srun: the program that starts a point's ranks
+  std::string mpirun = "mpirun";  ///< mpirun's program (kind mpirun)
+  std::string mpi;                ///< srun --mpi=<value>, e.g. pmix ("": the site's MpiDefault)
   std::vector<std::string> args;  ///< extra arguments, before the program
   std::string hostfile;           ///< "" (this machine, virtual nodes), a path, or "allocation"
   std::string hostfile_origin;    ///< where hostfile was written ("file:line:column")
@@ -19,6 +21,16 @@ struct LauncherSpec {
   std::string bind_to;            ///< --bind-to value ("" leaves mpirun's default)
   std::string oversubscribe = "auto";                    ///< auto | true | false
   std::vector<std::pair<std::string, std::string>> env;  ///< environment of every rank
+  /// Nodes of the allocation to plan for when not inside one (plan, jobs); 0: none given.
+  int nodes = 0;
+  /// CPUs of each node of the target machine; 0: the allocation's, else this machine's.
+  int cpus_per_node = 0;
+  std::string scheduler;      ///< slurm | pbs | torque: default of jobs/submit --scheduler
+  std::string template_path;  ///< job script template, resolved against the study's folder
+  std::string template_origin;
+
+  bool real_nodes() const { return !hostfile.empty(); }
+  bool in_allocation() const { return hostfile == "allocation"; }
 };
 
 /// How work is divided as clients are added (the study's `scaling:` section).
@@ -42,6 +54,9 @@ struct Study {
   LauncherSpec launcher;
   ScalingSpec scaling;
   int repetitions = 1;
+  /// Leave out the points whose threads exceed a node's CPUs (this machine's, with virtual
+  /// nodes) instead of running them oversubscribed: recorded as skipped, with why.
+  bool skip_oversubscribed = false;
   double timeout_s = 600;
   std::string results_dir = "results";
   std::string report_compare;  ///< report.compare: swept key the report compares side by side
@@ -64,6 +79,9 @@ Study parse_study(const std::string& text, const std::string& path);
 /// Id of a point: 16 hex digits of a hash of its resolved parameters (without `output`) and the
 /// scalestudy version. The same parameters give the same id on every machine.
 std::string point_id(const core::Parameters& params);
+
+/// The swept values that make `point`, as "key=value, key=value" ("" for a study's only point).
+std::string varied_text(const StudyPoint& point);
 
 /// Study keys a user may write at the top level, in documentation order.
 const std::vector<std::string_view>& study_keys();

@@ -1,5 +1,7 @@
 """Fixtures for the analysis package's tests: one short real study (run once per session with
-`scalestudy run`), its `scalestudy report` JSON, and a copy of it with inference data added."""
+`scalestudy run`), its `scalestudy report` JSON, a copy of it with inference data added, a copy
+with validity flags written as the point writer writes them, and a copy whose put_tensor
+samples are 1.3 times slower."""
 
 from __future__ import annotations
 
@@ -64,6 +66,13 @@ def report_json(study_dir: Path, *flags: str) -> dict:
     return json.loads(done.stdout)
 
 
+def report_include_flagged() -> tuple[str, ...]:
+    """The `scalestudy report` flag that keeps flagged points in its scaling table, when the
+    build has it; a report without it (built before validity flags) keeps every point."""
+    done = scalestudy("report", "--help")
+    return ("--include-flagged",) if "--include-flagged" in done.stdout else ()
+
+
 @pytest.fixture(scope="session")
 def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real study: 12 points (10 completed, 2 failed), run with `scalestudy run`."""
@@ -101,4 +110,42 @@ def inference_dir(study_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             group["key"] = np.array([b"resnet_model"] * requests, dtype="S12")
             group["failed"] = np.zeros(requests, dtype=np.int64)
             group["rank"] = np.full(requests, int(f["database/world_rank"][()][0]), np.int32)
+    return copy
+
+
+#: Validity flags written into `flagged_dir`'s points (by client count and repetition): the
+#: 3-client points oversubscribed, the second repetition of the 2-client points unstable.
+FLAGGED = {(3, 0): "oversubscribed", (3, 1): "oversubscribed", (2, 1): "unstable"}
+
+
+@pytest.fixture(scope="session")
+def flagged_dir(study_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the study with the validity-flag attributes of the flags contract written
+    explicitly: ``validity_flags`` on every point (FLAGGED, "" elsewhere) and ``flags`` on
+    every operation (``few_samples`` on one-sample operations, ``warmup_dominated`` on
+    client_init, "" elsewhere), whatever this machine's cores made of the run."""
+    copy = tmp_path_factory.mktemp("flagged") / "analysis"
+    shutil.copytree(study_dir, copy, ignore=shutil.ignore_patterns("figures", "report.html"))
+    for path in sorted(copy.glob("points/*/point.h5")):
+        with h5py.File(path, "r+") as f:
+            params = f["parameters"].attrs
+            key = (int(params["client_nodes"]), int(params["repetition"]))
+            f.attrs["validity_flags"] = FLAGGED.get(key, "")
+            for op in f["timings"]:
+                one_sample = f["timings"][op].shape[1] == 1
+                flags = ["few_samples"] if one_sample else []
+                if op == "client_init":
+                    flags.append("warmup_dominated")
+                f["timings"][op].attrs["flags"] = ",".join(flags)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def slower_dir(study_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the study whose put_tensor samples took 1.3 times as long."""
+    copy = tmp_path_factory.mktemp("slower") / "analysis"
+    shutil.copytree(study_dir, copy, ignore=shutil.ignore_patterns("figures", "report.html"))
+    for path in sorted(copy.glob("points/*/point.h5")):
+        with h5py.File(path, "r+") as f:
+            f["timings/put_tensor"][...] = f["timings/put_tensor"][()] * 1.3
     return copy

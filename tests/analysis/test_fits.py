@@ -9,8 +9,6 @@ intervals must contain the truth in 88-99 % of 200 seeded data sets."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -118,12 +116,22 @@ def test_too_few_client_counts_are_refused_with_a_reason():
                           "this group has 2 (1, 2)")
     one = fits.fit_law("amdahl", observations("amdahl", np.repeat([4], 3), 0.0, 0))
     assert not one.ok and "needs at least 2 distinct client counts" in one.reason
-    exact = fits.fit_law("usl", observations("usl", np.array([1, 2, 4]), 0.0, 0),
+    # As many observations as parameters: a curve through every point, no fit at all.
+    three = fits.fit_law("usl", observations("usl", np.array([1, 2, 4]), 0.0, 0),
                          at_clients=8)
-    assert exact.ok and exact.dof == 0 and all(math.isnan(v[0]) for v in exact.ci.values())
-    assert "exact fit" in exact.notes[0]
-    assert math.isnan(exact.extrapolation["value"])
-    assert any("no extrapolation to 8 clients" in note for note in exact.notes)
+    assert not three.ok and not three.params and not three.extrapolation
+    assert three.reason == ("not enough points to fit: usl has 3 parameters and this group has "
+                            "3 observations (client counts 1, 2, 4); a fit needs more "
+                            "observations than parameters (more client counts or repetitions)")
+    two = fits.fit_law("amdahl", observations("amdahl", np.array([1, 1]), 0.0, 0))
+    assert not two.ok and "this group has 2 observations (client counts 1 x2)" in two.reason
+    # Nothing that prints a fit calls it exact or gives its residual.
+    for text in (three.describe(), fits.fits_table([three]).to_csv()):
+        assert "not enough points to fit" in text
+        assert "exact" not in text and "residual" not in text
+    # One more observation than parameters is a fit, with a residual and intervals.
+    four = fits.fit_law("usl", observations("usl", np.array([1, 2, 4, 8]), NOISE, 0))
+    assert four.ok and four.dof == 1 and all(np.isfinite(v[0]) for v in four.ci.values())
 
 
 def test_a_law_of_the_other_scaling_mode_is_refused():
@@ -142,7 +150,8 @@ def test_fits_on_the_real_study(study_dir):
     study = load_study(study_dir)
     obs = stats.scaling_observations(study.samples, study.points, study.swept_keys,
                                      study.divided_keys)
-    result = {(f.law, f.group): f for f in fits.fit_groups(obs, "strong")}
+    # Every point, whatever this machine flagged (flagged points: test_flags.py).
+    result = {(f.law, f.group): f for f in fits.fit_groups(obs, "strong", include_flagged=True)}
     usl_small = result[("usl", "tensor_bytes=1KiB")]
     assert usl_small.ok and usl_small.dof == 6 - 3   # 3 counts x 2 repetitions
     assert len(usl_small.observations) == 6

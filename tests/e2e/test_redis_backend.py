@@ -1,49 +1,25 @@
 """scalestudy-rank with the redis backend: real redis-server processes, results read with h5py."""
 
 import os
-import time
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import run_mpi
+from conftest import leftovers, run_mpi
 
 pytestmark = pytest.mark.skipif(os.environ.get("SCALESTUDY_HAVE_REDIS") == "OFF",
                                 reason="built without SCALESTUDY_ENABLE_REDIS")
 
 
-def redis_servers() -> set[int]:
-    """pids of every redis-server on this machine (the Debian service's too, if it runs)."""
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "redis-server":
-                    pids.add(int(entry.name))
-            except OSError:
-                pass
-    return pids
-
-
-def assert_no_new_servers(before: set[int], wait: float = 5.0) -> None:
-    """No redis-server started during the job is left (waits a little for SIGKILLs to land)."""
-    deadline = time.monotonic() + wait
-    while redis_servers() - before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not redis_servers() - before, "redis-server processes outlived the job"
-
-
 def test_redis_throughput_point_records_store_and_raw_timings(rank_program, tmp_path):
     out = tmp_path / "redis.h5"
-    before = redis_servers()
     done = run_mpi(3, rank_program, "--backend", "redis", "--ranks_per_node", "2",
                    "--iterations", "20", "--warmup", "2", "--tensor_bytes", "64KiB",
                    "--verify", "true", "--output", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "layout: standard, 3 ranks on 2 virtual nodes: 2 clients, 1 database rank" in done.stdout
-    assert_no_new_servers(before)
+    assert not leftovers(done.session, "redis-server"), "redis-server outlived the job"
 
     with h5py.File(out, "r") as f:
         assert f["parameters"].attrs["backend"] == "redis"
@@ -70,12 +46,11 @@ def test_redis_throughput_point_records_store_and_raw_timings(rank_program, tmp_
 
 def test_redis_colocated_point_gives_each_node_its_own_server(rank_program, tmp_path):
     out = tmp_path / "colocated.h5"
-    before = redis_servers()
     done = run_mpi(4, rank_program, "--backend", "redis", "--deployment", "colocated",
                    "--ranks_per_node", "1", "--iterations", "10", "--tensor_bytes", "1KiB",
                    "--output", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert_no_new_servers(before)
+    assert not leftovers(done.session, "redis-server"), "redis-server outlived the job"
     with h5py.File(out, "r") as f:
         db = f["database"]
         assert db["requests_put_tensor"][()].tolist() == [11, 11]
@@ -85,7 +60,6 @@ def test_redis_colocated_point_gives_each_node_its_own_server(rank_program, tmp_
 
 def test_a_failing_redis_job_aborts_and_leaves_no_server(rank_program, tmp_path):
     out = tmp_path / "oom.h5"
-    before = redis_servers()
     # Redis' maxmemory (db_max_memory) refuses the writes; the client aborts the whole job, and
     # the database rank dies with it before it can stop its server.
     done = run_mpi(3, rank_program, "--backend", "redis", "--ranks_per_node", "2",
@@ -95,4 +69,4 @@ def test_a_failing_redis_job_aborts_and_leaves_no_server(rank_program, tmp_path)
     assert "put_tensor 'throughput_rank_" in done.stderr, done.stderr
     assert "(redis 127.0.0.1:" in done.stderr and ", SET): out of memory" in done.stderr
     assert not out.exists()
-    assert_no_new_servers(before)
+    assert not leftovers(done.session, "redis-server"), "redis-server outlived the job"

@@ -11,16 +11,16 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import BUILD_DIR, MPI_ENV, SOURCE_DIR
+from conftest import BUILD_DIR, MPI_ENV, SOURCE_DIR, leftovers, run_in_session
 
 SCALESTUDY = BUILD_DIR / "scalestudy"
 BAD_STUDIES = sorted((SOURCE_DIR / "tests" / "studies" / "bad").glob("*.yaml"))
 
 
 def scalestudy(*args, timeout=300, cwd=None):
+    """Runs scalestudy in a session of its own (the result's `session`)."""
     env = dict(os.environ, **MPI_ENV)
-    return subprocess.run([str(SCALESTUDY), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=cwd, check=False)
+    return run_in_session([SCALESTUDY, *args], env, timeout, cwd)
 
 
 def write_study(tmp_path, text, name="e2e"):
@@ -34,11 +34,9 @@ def statuses(study_dir):
         return dict(zip(f["points/id"].asstr()[()], f["points/status"].asstr()[()]))
 
 
-def no_rank_processes_left():
-    # This build's rank program only: other builds' tests may run on the same machine.
-    out = subprocess.run(["pgrep", "-f", f"{BUILD_DIR}/scalestudy-rank --point"],
-                         capture_output=True, text=True, check=False).stdout
-    return out.strip() == ""
+def no_rank_processes_left(session):
+    """No process of the session a test's scalestudy ran in is left: ranks, mpirun, orted."""
+    return leftovers(session) == []
 
 
 @pytest.mark.parametrize("path", BAD_STUDIES, ids=[p.stem for p in BAD_STUDIES])
@@ -200,7 +198,7 @@ timeout_s: 3
     assert done.returncode == 1, done.stdout + done.stderr
     assert time.monotonic() - start < 60
     assert "2 completed, 2 failed" in done.stdout
-    assert no_rank_processes_left()
+    assert no_rank_processes_left(done.session)
     with h5py.File(study_dir / "index.h5", "r") as f:
         rows = {k: f["points"][k].asstr()[()] if f["points"][k].dtype.kind == "O"
                 else f["points"][k][()] for k in f["points"]}
@@ -235,7 +233,8 @@ timeout_s: 60
 """)
     env = dict(os.environ, **MPI_ENV)
     run = subprocess.Popen([str(SCALESTUDY), "run", str(study)], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, env=env)
+                           stderr=subprocess.STDOUT, text=True, env=env,
+                           start_new_session=True)
     seen = ""
     while "[2/6]" not in seen:  # the first point completed, the second is running
         line = run.stdout.readline()
@@ -247,7 +246,7 @@ timeout_s: 60
     seen += rest
     assert run.returncode == 130, seen
     assert "interrupted" in seen and "run the same command again" in seen
-    assert no_rank_processes_left()
+    assert no_rank_processes_left(run.pid)
     status = statuses(study_dir)
     done_before = sum(s == "completed" for s in status.values())
     assert 1 <= done_before < 6, status

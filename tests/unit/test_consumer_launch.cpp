@@ -29,7 +29,8 @@ launch::Launch aggregation_launch(const std::string& extra, const std::string& l
   host.python = "/usr/bin/python3";
   host.python_path = std::filesystem::temp_directory_path().string();
   host.cores = 64;
-  host.hosts = {"n0", "n1", "n2", "n3"};
+  host.allocation.kind = launch::Allocation::Kind::Hostfile;
+  host.allocation.hosts = {"n0", "n1", "n2", "n3"};
   const auto& point = study.points.front();
   return launch::build_launch(study, point, launch::point_files(study, point), host);
 }
@@ -68,7 +69,9 @@ TEST(ConsumerLaunch, PythonConsumersAreTheSecondAppContextOfAnMpmdLine) {
   EXPECT_NE(line.find("PYTHONPATH=" + std::filesystem::temp_directory_path().string()),
             std::string::npos);
   // Client nodes, the database node, then the consumer node, each with its slots.
-  EXPECT_EQ(launch.hostfile_text, "n0 slots=2\nn1 slots=2\nn2 slots=1\nn3 slots=1\n");
+  ASSERT_EQ(launch.files.size(), 1U);
+  EXPECT_EQ(launch.files.front().path.substr(launch.files.front().path.rfind('/')), "/hostfile");
+  EXPECT_EQ(launch.files.front().text, "n0 slots=2\nn1 slots=2\nn2 slots=1\nn3 slots=1\n");
   // The launch time reaches both programs.
   ASSERT_EQ(launch.programs.size(), 2U);
   launch::stamp_launch_time(launch, 1.0);

@@ -125,10 +125,13 @@ TEST(LaunchLine, ThreadSweepOnVirtualNodesBindsOnlyWhatFits) {
   const Launch uneven = launch_of(study, 1, 2, 8);
   EXPECT_FALSE(uneven.oversubscribed);
   EXPECT_TRUE(has_words(uneven, {"--rankfile"}));
-  EXPECT_NE(uneven.rankfile_text.find("rank 0="), std::string::npos);
-  EXPECT_NE(uneven.rankfile_text.find(" slot=0-1\n"), std::string::npos) << uneven.rankfile_text;
-  EXPECT_NE(uneven.rankfile_text.find("rank 1="), std::string::npos);
-  EXPECT_NE(uneven.rankfile_text.find(" slot=2\n"), std::string::npos) << uneven.rankfile_text;
+  ASSERT_EQ(uneven.files.size(), 1U);
+  const std::string& rankfile = uneven.files.front().text;
+  EXPECT_EQ(uneven.files.front().path.substr(uneven.files.front().path.rfind('/')), "/rankfile");
+  EXPECT_NE(rankfile.find("rank 0="), std::string::npos);
+  EXPECT_NE(rankfile.find(" slot=0-1\n"), std::string::npos) << rankfile;
+  EXPECT_NE(rankfile.find("rank 1="), std::string::npos);
+  EXPECT_NE(rankfile.find(" slot=2\n"), std::string::npos) << rankfile;
   EXPECT_EQ(env_of(uneven, "OMP_NUM_THREADS"), "2");
 
   // 2 x 2 + database = 5 threads on 8 CPUs; with client_threads = db_threads, PE mapping.
@@ -146,7 +149,8 @@ TEST(LaunchLine, RealNodesMapEachRankToItsCores) {
   LaunchHost host;
   host.rank_program = "scalestudy-rank";
   host.cores = 4;
-  host.hosts = {"n1", "n2"};
+  host.allocation.kind = launch::Allocation::Kind::Hostfile;
+  host.allocation.hosts = {"n1", "n2"};
   for (const auto& point : study.points) {
     const Launch launch =
         launch::build_launch(study, point, launch::point_files(study, point), host);
@@ -159,7 +163,7 @@ TEST(LaunchLine, RealNodesMapEachRankToItsCores) {
     EXPECT_EQ(env_of(launch, "OMP_PLACES"), "cores");
   }
   // Nodes of a batch job with 2 CPUs each (SLURM_CPUS_ON_NODE): 2 x 2 no longer fits.
-  host.node_cpus = 2;
+  host.allocation.cpus_per_node = 2;
   const auto& last = study.points.back();
   const Launch small = launch::build_launch(study, last, launch::point_files(study, last), host);
   EXPECT_TRUE(small.oversubscribed);
