@@ -1,6 +1,7 @@
 // This program's catalog: every parameter a point may set, gathered from the parts that declare
-// them, and what a point's workload does by itself. It defines what core/catalog.hpp declares;
-// every program links it (the object library scalestudy::catalog).
+// them, and what a point's workload does by itself. It registers itself in core's place for it
+// (core/catalog.hpp) as the program starts; every program links it (the object library
+// scalestudy::catalog, whose objects are always linked, so its initializer always runs).
 #include "core/catalog.hpp"
 
 #include <algorithm>
@@ -10,7 +11,11 @@
 #include "store/backend.hpp"
 #include "workloads/workload.hpp"
 
-namespace scalestudy::core {
+namespace scalestudy::point {
+namespace {
+
+using core::ParameterSection;
+using core::ParamSpec;
 
 const std::vector<ParamSpec>& parameter_schema() {
   // In --help order: what runs and where ranks go, each workload's sections (a section shared
@@ -22,7 +27,7 @@ const std::vector<ParamSpec>& parameter_schema() {
     };
     all.push_back(workloads::workload_parameter());
     all.push_back(store::backend_parameter());
-    add(layout_parameters());
+    add(core::layout_parameters());
     std::vector<ParameterSection> added;
     for (const auto& entry : workloads::workloads()) {
       for (const ParameterSection section : entry.parameters) {
@@ -36,14 +41,21 @@ const std::vector<ParamSpec>& parameter_schema() {
       if (backend.parameters != nullptr) add(backend.parameters());
     }
     add(store::wait_parameters());
-    add(point::output_parameters());
+    add(output_parameters());
     return all;
   }();
   return schema;
 }
 
-bool divides_own_work(const Parameters& point) {
+bool divides_own_work(const core::Parameters& point) {
   return workloads::make_workload(point.text("workload"))->needs(point).divides_own_work;
 }
 
-}  // namespace scalestudy::core
+/// Registered before main, in every program that links the catalog.
+[[maybe_unused]] const bool registered = [] {
+  core::register_catalog({&parameter_schema, &divides_own_work});
+  return true;
+}();
+
+}  // namespace
+}  // namespace scalestudy::point
