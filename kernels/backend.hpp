@@ -36,6 +36,10 @@ class Backend {
   /// Threads each kernel call runs on.
   virtual int threads() const = 0;
 
+  /// Whether its kernels run on the calling thread's OpenMP team (openmp), so that sampling
+  /// that team shows where they run.
+  virtual bool runs_on_openmp_team() const = 0;
+
   /// Sets the threads of every later kernel call, including those of stencils made earlier.
   /// openmp: any count >= 1 (OMP_NUM_THREADS is only the default). kokkos: a host execution
   /// space's thread count is fixed when Kokkos starts (Runtime, OMP_NUM_THREADS), so any other
@@ -71,6 +75,9 @@ class Backend {
 
 /// Names of the backends built into this binary: "openmp", then "kokkos" when Kokkos was found.
 std::vector<std::string> available_backends();
+
+/// Whether backend `name` runs only once its process runtime has started (Runtime: kokkos).
+bool needs_runtime(std::string_view name);
 
 /// The backend called `name` running `threads` threads (0: OMP_NUM_THREADS or the backend's
 /// default). Throws KernelError for an unknown name or one not built here (listing those that

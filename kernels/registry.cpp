@@ -52,6 +52,8 @@ std::vector<std::string> available_backends() {
   return names;
 }
 
+bool needs_runtime(std::string_view name) { return name == "kokkos"; }
+
 std::unique_ptr<Backend> make_backend(std::string_view name, int threads) {
   if (threads < 0) {
     throw KernelError("kernel backend " + std::string(name) + ": " + std::to_string(threads) +

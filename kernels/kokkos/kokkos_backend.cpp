@@ -241,6 +241,7 @@ class KokkosHeatStencil final : public HeatStencil {
 class KokkosBackend final : public Backend {
  public:
   std::string_view name() const override { return "kokkos"; }
+  bool runs_on_openmp_team() const override { return false; }
   std::string execution_space() const override { return ExecSpace::name(); }
 
   std::string version() const override {

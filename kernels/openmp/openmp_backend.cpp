@@ -250,6 +250,7 @@ class OpenMpBackend final : public Backend {
   explicit OpenMpBackend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {}
 
   std::string_view name() const override { return "openmp"; }
+  bool runs_on_openmp_team() const override { return true; }
   std::string execution_space() const override { return "OpenMP"; }
   std::string version() const override { return "OpenMP " + std::to_string(_OPENMP); }
   int threads() const override { return threads_; }

@@ -8,12 +8,13 @@
 #include <optional>
 #include <string>
 
+#include "core/catalog.hpp"
 #include "core/error.hpp"
 #include "core/mpi_runtime.hpp"
 #include "core/parameters.hpp"
 #include "core/provenance.hpp"
+#include "point/run_point.hpp"
 #include "study/point_file.hpp"
-#include "workloads/run_point.hpp"
 
 namespace {
 
@@ -35,17 +36,6 @@ const char* type_label(ParamType type) {
       return "CHOICE";
   }
   return "VALUE";
-}
-
-const char* group_title(std::string_view group) {
-  if (group == "point") return "What runs";
-  if (group == "layout") return "Where ranks go";
-  if (group == "loop") return "Client loop";
-  if (group == "store") return "Database";
-  if (group == "inference") return "Inference";
-  if (group == "simulation") return "Simulation";
-  if (group == "aggregation") return "Data aggregation";
-  return "Results";
 }
 
 /// Before MPI is up: whether this process is rank 0 according to the launcher.
@@ -84,7 +74,7 @@ int main(int argc, char** argv) {
     }
     const std::string name(spec.name);
     options[name] = app.add_option("--" + name, flags[name], help)
-                        ->group(group_title(spec.group))
+                        ->group(std::string(spec.group))
                         ->type_name(type_label(spec.type))
                         ->default_str(std::string(spec.default_value));
   }
@@ -111,8 +101,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    scalestudy::workloads::run_point(
-        params, core::command_line(argc, const_cast<const char* const*>(argv)));
+    scalestudy::point::run_point(params,
+                                 core::command_line(argc, const_cast<const char* const*>(argv)));
   } catch (const scalestudy::ConfigError& error) {
     // Raised identically on every rank before any work: report once, exit cleanly.
     if (core::world_rank() == 0) {

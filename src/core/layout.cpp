@@ -101,17 +101,6 @@ void check_client_nodes(const LayoutRequest& r, const Layout& layout) {
 
 }  // namespace
 
-LayoutRequest layout_request(const Parameters& params) {
-  LayoutRequest request;
-  request.ranks_per_node = static_cast<int>(params.integer("ranks_per_node"));
-  request.client_nodes = static_cast<int>(params.integer("client_nodes"));
-  request.deployment = parse_deployment(params.text("deployment"));
-  request.db_nodes = static_cast<int>(params.integer("db_nodes"));
-  request.db_ranks_per_node = static_cast<int>(params.integer("db_ranks_per_node"));
-  request.consumers = static_cast<int>(params.integer("consumers"));
-  return request;
-}
-
 int expected_world_size(const LayoutRequest& r) {
   if (r.deployment == Deployment::Colocated) {
     return r.client_nodes * (r.ranks_per_node + r.db_ranks_per_node);

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/catalog.hpp"
 #include "core/error.hpp"
 
 namespace scalestudy::core {
@@ -97,6 +98,21 @@ void check_range(const ParamSpec& spec, double value, std::string_view text) {
 }
 
 }  // namespace
+
+TableChoice::TableChoice(std::string_view name, std::string_view group, std::string_view lead,
+                         const std::vector<Entry>& entries)
+    : help_(lead), spec_{name, ParamType::Choice, entries.front().name, group, {}} {
+  help_ += ": ";
+  bool first = true;
+  for (const auto& entry : entries) {
+    spec_.choices.push_back(entry.name);
+    if (entry.summary.empty()) continue;
+    help_ +=
+        (first ? "" : ", ") + std::string(entry.name) + " (" + std::string(entry.summary) + ")";
+    first = false;
+  }
+  spec_.help = help_;
+}
 
 const ParamSpec* find_parameter(std::string_view name) {
   const auto& schema = parameter_schema();

@@ -20,13 +20,14 @@ enum class ParamType {
   Choice,   ///< one of `choices`
 };
 
-/// One key a point may set. The schema is the single source of truth for point files, the
+/// One key a point may set. Each part declares its own beside its code (a section); the
+/// schema of every section (catalog.hpp) is the single source of truth for point files, the
 /// command line of scalestudy-rank, study validation and the attributes of result files.
 struct ParamSpec {
   std::string_view name;
   ParamType type;
   std::string_view default_value;  ///< in the same text form a user would write
-  std::string_view group;          ///< "layout", "workload", "store", "output"
+  std::string_view group;          ///< the --help group it is listed under ("Where ranks go")
   std::string_view help;
   std::vector<std::string_view> choices = {};  ///< Choice only
   double min = 0;                              ///< Integer, Bytes, Real: smallest accepted value
@@ -35,8 +36,29 @@ struct ParamSpec {
 
 using ParamValue = std::variant<std::int64_t, double, bool, std::string>;
 
-/// Every key a point may set, in documentation order.
-const std::vector<ParamSpec>& parameter_schema();
+/// One part's parameters, in --help order (e.g. workloads::LoopParameters::specs).
+using ParameterSection = const std::vector<ParamSpec>& (*)();
+
+/// A Choice parameter whose choices are the names of a table (the workloads, the backends), the
+/// first being the default; its help is "<lead>: name (summary), ..." over the entries that
+/// have a summary. Holds the strings its spec points to: keep it where it lives (a static).
+class TableChoice {
+ public:
+  struct Entry {
+    std::string_view name;
+    std::string_view summary;  ///< "": a choice that --help does not describe
+  };
+  TableChoice(std::string_view name, std::string_view group, std::string_view lead,
+              const std::vector<Entry>& entries);
+  TableChoice(const TableChoice&) = delete;
+  TableChoice& operator=(const TableChoice&) = delete;
+
+  const ParamSpec& spec() const { return spec_; }
+
+ private:
+  std::string help_;
+  ParamSpec spec_;
+};
 
 /// The spec of `name`, or nullptr when no such key exists.
 const ParamSpec* find_parameter(std::string_view name);

@@ -45,11 +45,9 @@ struct TorchPlugin {
 inline constexpr int kTorchPluginVersion = 1;
 /// extern "C" const TorchPlugin* scalestudy_torch_plugin(): the plugin's entry point.
 inline constexpr const char* kTorchPluginEntry = "scalestudy_torch_plugin";
-/// The plugin's file name, beside the programs in the build tree.
-inline constexpr const char* kTorchPluginFile = "libscalestudy_torch.so";
 
 /// The plugin, loaded on the first call (thread-safe) from $SCALESTUDY_TORCH_PLUGIN if set,
-/// else beside the running program, else where the build put it. Throws WorkloadError (on the
+/// else beside libscalestudy_files.so (core::torch_plugin_path). Throws WorkloadError (on the
 /// ranks that need it, not all: the job is aborted) naming the paths tried and what to do.
 const TorchPlugin& torch_plugin();
 

@@ -111,14 +111,7 @@ class TorchRuntime final : public store::ModelRuntime {
 
   void set_model(const std::string& key, std::span<const std::byte> torchscript,
                  const store::ModelOptions& options) override {
-    if (options.instances < 1 || options.threads_per_queue < 1 || options.max_batch_size < 0 ||
-        options.max_queue_delay_us < 0) {
-      throw StoreError("set_model '" + key + "': instances (" + std::to_string(options.instances) +
-                       ") and threads_per_queue (" + std::to_string(options.threads_per_queue) +
-                       ") must be at least 1, max_batch_size (" +
-                       std::to_string(options.max_batch_size) + ") and max_queue_delay_us (" +
-                       std::to_string(options.max_queue_delay_us) + ") at least 0");
-    }
+    store::check_model_options(key, options);
     const double start = store::steady_seconds();
     auto served = std::make_shared<Served>(
         false, key, BatchPolicy{options.max_batch_size, options.max_queue_delay_us});

@@ -15,10 +15,10 @@
 #include "core/error.hpp"
 #include "core/mpi_runtime.hpp"
 #include "core/parameters.hpp"
+#include "point/run_point.hpp"
 #include "store/store.hpp"
 #include "study/point_file.hpp"
 #include "workloads/aggregation.hpp"
-#include "workloads/run_point.hpp"
 #include "workloads/workload.hpp"
 
 namespace py = pybind11;
@@ -175,7 +175,7 @@ void run_point(const std::vector<std::string>& args, const py::function& consume
   params = parse_arguments(args);
   try {
     py::gil_scoped_release released;
-    workloads::run_point(params, command_line, [&](workloads::WorkloadContext& context) {
+    point::run_point(params, command_line, [&](workloads::WorkloadContext& context) {
       py::gil_scoped_acquire gil;
       ConsumerContext session(context);
       try {

@@ -24,6 +24,8 @@ struct BackendContext {
   const core::Layout& layout;
   MPI_Comm comm;
   int world_rank;
+  /// Threads of a client rank (client_threads): the requests a client keeps in flight.
+  int client_threads = 1;
   /// Makes a database rank's model runtime; empty when this build has none (no libtorch).
   std::function<std::unique_ptr<ModelRuntime>()> make_model_runtime = {};
 };
@@ -41,12 +43,35 @@ class DatabaseRank {
   virtual std::vector<ModelLoad> model_loads() const { return {}; }
 };
 
+/// What a backend's database ranks serve, and what a workload needs of them.
+struct Services {
+  bool tensors = false;   ///< put, get, unpack and delete tensors
+  bool datasets = false;  ///< datasets and lists of them
+  bool models = false;    ///< models and scripts run on the database ranks
+  /// Tensors travel between clients and database ranks over MPI, so the raw MPI exchange
+  /// (raw_put_tensor, raw_unpack_tensor) is their physical limit.
+  bool mpi_data = false;
+};
+
+/// One backend: what it is and serves, and its factories. Picked by name (the point's
+/// `backend`); nothing outside the table compares that name: it asks these fields.
 struct Backend {
   std::string_view name;
+  std::string_view summary;  ///< what its database ranks are, for --help
+  Services serves;
+  /// Why it serves no more than it does, for messages ("Redis here runs without RedisAI").
+  std::string_view limits;
+  /// Database ranks it runs with: 0 for any number, else exactly this many.
+  int database_ranks = 0;
+  /// How often a consumer polls a list's length unless told (SmartSim-Scaling's intervals:
+  /// 5 ms against a database, 50 ms against files).
+  int list_poll_ms = 5;
+  /// Its own parameters, declared beside its code (nullptr: none).
+  core::ParameterSection parameters = nullptr;
   /// Client side: connects this client rank to the shards it may use.
-  std::unique_ptr<Store> (*connect)(const BackendContext&);
+  std::unique_ptr<Store> (*connect)(const BackendContext&) = nullptr;
   /// Database side: prepares this database rank to serve.
-  std::unique_ptr<DatabaseRank> (*start)(const BackendContext&);
+  std::unique_ptr<DatabaseRank> (*start)(const BackendContext&) = nullptr;
 };
 
 /// Every backend built into this binary.
@@ -54,6 +79,26 @@ const std::vector<Backend>& backends();
 
 /// The backend called `name`. Throws ConfigError listing the known ones.
 const Backend& find_backend(std::string_view name);
+
+/// Checks that `backend` serves what workload `workload` needs. Throws ConfigError saying what
+/// it lacks and which backends have it.
+void check_services(const Backend& backend, const Services& needed, std::string_view workload);
+
+/// Checks that `backend` runs with `database_ranks` database ranks (0: not known before the
+/// job starts, not checked). Throws ConfigError saying what to set.
+void check_database_ranks(const Backend& backend, int database_ranks);
+
+/// The point's `backend`: a choice of every backend built into this binary.
+const core::ParamSpec& backend_parameter();
+
+/// What every backend's database ranks share: db_max_memory.
+const std::vector<core::ParamSpec>& database_parameters();
+
+/// Tensor memory each database rank may hold (db_max_memory; 0: no limit).
+std::uint64_t max_memory_bytes(const core::Parameters& params);
+
+/// How waiting ranks poll and sleep: wait_spin_us and wait_max_sleep_us.
+const std::vector<core::ParamSpec>& wait_parameters();
 
 /// How waiting ranks poll and sleep, from the point's wait_spin_us and wait_max_sleep_us.
 core::WaitPolicy wait_policy(const core::Parameters& params);

@@ -32,6 +32,11 @@ struct ModelOptions {
   int max_queue_delay_us = 0;  ///< longest a request waits for others to fill its batch
 };
 
+/// The one check of set_model's options, where a runtime takes them: at least one instance and
+/// one thread per queue, no negative batch size or delay. Throws StoreError("set_model
+/// '<key>': ...") naming the values.
+void check_model_options(std::string_view key, const ModelOptions& options);
+
 /// One run_model or run_script request.
 struct ModelJob {
   std::uint64_t ticket = 0;  ///< the caller's id for this job, returned with its result

@@ -2,6 +2,7 @@
 #include "store/protocol.hpp"
 
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "core/error.hpp"
@@ -95,6 +96,34 @@ const char* status_text(Status status) {
       return "model error";
   }
   return "unknown status";
+}
+
+std::array<std::uint64_t, kModelOptionDims> model_options_dims(const ModelOptions& options) {
+  // Two's complement through int64: a negative value (refused by check_model_options) arrives
+  // as itself.
+  const auto wire = [](int value) {
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(value));
+  };
+  return {wire(options.instances), wire(options.threads_per_queue), wire(options.max_batch_size),
+          wire(options.max_queue_delay_us)};
+}
+
+ModelOptions model_options(const Request& request) {
+  const Dims dims = request.dims();
+  if (dims.size() != kModelOptionDims) {
+    throw StoreError("set_model carries " + std::to_string(dims.size()) + " option values, not " +
+                     std::to_string(kModelOptionDims));
+  }
+  int values[kModelOptionDims];
+  for (std::size_t i = 0; i < kModelOptionDims; ++i) {
+    const auto value = static_cast<std::int64_t>(dims[i]);
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
+      throw StoreError("set_model option " + std::to_string(i) + " (" + std::to_string(value) +
+                       ") does not fit an int");
+    }
+    values[i] = static_cast<int>(value);
+  }
+  return {values[0], values[1], values[2], values[3]};
 }
 
 std::string encode_names(const std::vector<std::string_view>& names) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/model_runtime.hpp"
 #include "store/store.hpp"
 #include "store/tensor.hpp"
 
@@ -17,7 +18,8 @@ namespace scalestudy::store::protocol {
 
 inline constexpr std::uint32_t kRequestMagic = 0x51525353;  // "SSRQ" little-endian
 inline constexpr std::uint32_t kReplyMagic = 0x50525353;    // "SSRP"
-inline constexpr std::uint32_t kVersion = 1;
+/// Bumped whenever a frame changes meaning (2: set_model carries its options as dims).
+inline constexpr std::uint32_t kVersion = 2;
 /// The key field: one key, or for model and script requests a list of names (see
 /// encode_names), at most this long.
 inline constexpr std::size_t kMaxKeyBytes = 4096;
@@ -71,7 +73,7 @@ struct ReplyHeader {
 static_assert(sizeof(ReplyHeader) == 40);
 
 /// Joins names with NUL bytes, the key field of model and script requests:
-/// set_model/set_script: [key, option=value...]; run_model: [model, inputs..., outputs...];
+/// run_model: [model, inputs..., outputs...];
 /// run_script: [script, function, inputs..., outputs...] (RequestHeader::value = input count);
 /// append_to_list: [list, dataset]. The reply payload of get_list_range is the list's dataset
 /// names encoded the same way.
@@ -96,6 +98,17 @@ struct Request {
   Dims dims() const { return Dims(dim_values.data(), header.ndim); }
   bool has_inline_payload() const { return (header.flags & kInlinePayload) != 0; }
 };
+
+/// set_model's options travel as its request's dims: instances, threads_per_queue,
+/// max_batch_size, max_queue_delay_us.
+inline constexpr std::size_t kModelOptionDims = 4;
+
+/// The dims of a set_model request that carries `options`.
+std::array<std::uint64_t, kModelOptionDims> model_options_dims(const ModelOptions& options);
+
+/// The options a set_model request carries. Throws StoreError when its dims are not four
+/// whole numbers that fit an int (whether they make sense is check_model_options').
+ModelOptions model_options(const Request& request);
 
 /// A decoded reply; text and payload point into the frame.
 struct Reply {

@@ -2,6 +2,7 @@
 #include "store/store.hpp"
 
 #include "core/error.hpp"
+#include "store/dataset.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -14,6 +15,17 @@ namespace scalestudy::store {
 
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void check_model_options(std::string_view key, const ModelOptions& options) {
+  if (options.instances < 1 || options.threads_per_queue < 1 || options.max_batch_size < 0 ||
+      options.max_queue_delay_us < 0) {
+    throw StoreError(
+        "set_model '" + std::string(key) + "': instances (" + std::to_string(options.instances) +
+        ") and threads_per_queue (" + std::to_string(options.threads_per_queue) +
+        ") must be at least 1, max_batch_size (" + std::to_string(options.max_batch_size) +
+        ") and max_queue_delay_us (" + std::to_string(options.max_queue_delay_us) + ") at least 0");
+  }
 }
 
 const char* op_name(Op op) {
@@ -68,11 +80,28 @@ const char* op_name(Op op) {
 
 namespace {
 
-[[noreturn]] void no_runtime(const Store& store, Op op, std::string_view key) {
+/// Throws StoreError("<op> '<key>': the <backend> backend <lacks>; <what to do>").
+[[noreturn]] void not_served(const Store& store, Op op, std::string_view key,
+                             std::string_view lacks, std::string_view what_to_do) {
   throw StoreError(std::string(op_name(op)) + " '" + std::string(key) + "': the " +
-                   std::string(store.backend_name()) +
-                   " backend has no model runtime (models run on the database ranks of the mpi "
-                   "backend); use backend: mpi for inference");
+                   std::string(store.backend_name()) + " backend " + std::string(lacks) + "; " +
+                   std::string(what_to_do));
+}
+
+[[noreturn]] void no_runtime(const Store& store, Op op, std::string_view key) {
+  not_served(store, op, key,
+             "has no model runtime (models run on the database ranks of the mpi backend)",
+             "use backend: mpi for inference");
+}
+
+[[noreturn]] void no_tensors(const Store& store, Op op, std::string_view key) {
+  not_served(store, op, key, "stores no tensors",
+             "use a backend that does (scalestudy-rank --help lists them)");
+}
+
+[[noreturn]] void no_datasets(const Store& store, Op op, std::string_view name) {
+  not_served(store, op, name, "stores no datasets or lists",
+             "use a backend that does (scalestudy-rank --help lists them)");
 }
 
 std::string read_whole_file(const std::string& path, Op op, std::string_view key) {
@@ -97,6 +126,44 @@ bool poll_until(Ready&& ready, int interval_ms, int tries) {
 }
 
 }  // namespace
+
+void Store::put_tensor(std::string_view key, const void*, Dims, DType) {
+  no_tensors(*this, Op::PutTensor, key);
+}
+
+void Store::unpack_tensor(std::string_view key, void*, Dims, DType) {
+  no_tensors(*this, Op::UnpackTensor, key);
+}
+
+Tensor Store::get_tensor(std::string_view key) { no_tensors(*this, Op::GetTensor, key); }
+
+void Store::delete_tensor(std::string_view key) { no_tensors(*this, Op::DeleteTensor, key); }
+
+bool Store::tensor_exists(std::string_view key) { no_tensors(*this, Op::TensorExists, key); }
+
+void Store::put_dataset(const DataSet& dataset) {
+  no_datasets(*this, Op::PutDataset, dataset.name());
+}
+
+DataSet Store::get_dataset(std::string_view name) { no_datasets(*this, Op::GetDataset, name); }
+
+void Store::delete_dataset(std::string_view name) { no_datasets(*this, Op::DeleteDataset, name); }
+
+bool Store::dataset_exists(std::string_view name) { no_datasets(*this, Op::DatasetExists, name); }
+
+void Store::append_to_list(std::string_view list, const DataSet&) {
+  no_datasets(*this, Op::AppendToList, list);
+}
+
+std::uint64_t Store::get_list_length(std::string_view list) {
+  no_datasets(*this, Op::ListLength, list);
+}
+
+std::vector<DataSet> Store::get_datasets_from_list(std::string_view list) {
+  no_datasets(*this, Op::ListRange, list);
+}
+
+void Store::delete_list(std::string_view list) { no_datasets(*this, Op::DeleteList, list); }
 
 void Store::set_model(std::string_view key, std::span<const std::byte>, const ModelOptions&) {
   no_runtime(*this, Op::SetModel, key);

@@ -60,27 +60,30 @@ struct ShardCounters {
 };
 
 /// A client's connection to the database. Not thread-safe: one Store per client thread.
+/// The verbs of a service a backend does not serve (tensors, datasets and lists, models: its
+/// Backend::serves) keep their defaults, which throw StoreError naming the op, the key and the
+/// backend.
 class Store {
  public:
   virtual ~Store() = default;
 
   /// Stores a copy of the tensor at `data` under `key`, replacing what was there.
   /// Throws StoreError (e.g. out of memory under db_max_memory) naming op, key and shard.
-  virtual void put_tensor(std::string_view key, const void* data, Dims dims, DType dtype) = 0;
+  virtual void put_tensor(std::string_view key, const void* data, Dims dims, DType dtype);
 
   /// Copies the tensor under `key` into `out`, which holds `dims` elements of `dtype`. The
   /// stored tensor must have the same dtype and element count (its shape may differ, as in
   /// SmartRedis' contiguous unpack). Throws StoreError on an unknown key or a mismatch.
-  virtual void unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype) = 0;
+  virtual void unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype);
 
   /// Returns a copy of the tensor under `key`. Throws StoreError on an unknown key.
-  virtual Tensor get_tensor(std::string_view key) = 0;
+  virtual Tensor get_tensor(std::string_view key);
 
   /// Removes `key`. Throws StoreError if it does not exist.
-  virtual void delete_tensor(std::string_view key) = 0;
+  virtual void delete_tensor(std::string_view key);
 
   /// Whether `key` holds a tensor.
-  virtual bool tensor_exists(std::string_view key) = 0;
+  virtual bool tensor_exists(std::string_view key);
 
   /// Checks tensor_exists up to `tries` times, sleeping `interval_ms` in between.
   virtual bool poll_key(std::string_view key, int interval_ms, int tries);
@@ -124,27 +127,27 @@ class Store {
   /// Stores `dataset` (its tensors and metadata) on the shard of its name, replacing a dataset
   /// of that name. Tensors go straight from their memory above the inline threshold. Throws
   /// StoreError naming op, dataset and shard; a refused dataset is not stored at all.
-  virtual void put_dataset(const DataSet& dataset) = 0;
+  virtual void put_dataset(const DataSet& dataset);
 
   /// The dataset called `name`, owning its tensors (one buffer). Throws StoreError if there is
   /// none.
-  virtual DataSet get_dataset(std::string_view name) = 0;
+  virtual DataSet get_dataset(std::string_view name);
 
   /// Removes dataset `name` and its tensors. Throws StoreError if there is none.
-  virtual void delete_dataset(std::string_view name) = 0;
+  virtual void delete_dataset(std::string_view name);
 
   /// Whether a dataset called `name` is stored.
-  virtual bool dataset_exists(std::string_view name) = 0;
+  virtual bool dataset_exists(std::string_view name);
 
   /// Appends the name of `dataset` to list `list` (on the shard of the list's name; the
   /// dataset may be on any shard). The dataset must have been put: appending one that is not
   /// stored is refused with a StoreError (SmartRedis appends anything, and its users trip on
   /// it).
-  virtual void append_to_list(std::string_view list, const DataSet& dataset) = 0;
+  virtual void append_to_list(std::string_view list, const DataSet& dataset);
 
   /// Datasets named in `list` (0 when there is no such list: lists exist while they hold
   /// something).
-  virtual std::uint64_t get_list_length(std::string_view list) = 0;
+  virtual std::uint64_t get_list_length(std::string_view list);
 
   /// Checks get_list_length up to `tries` times, sleeping `interval_ms` in between, until it
   /// equals `length` (SmartRedis' poll_list_length). Returns whether it did.
@@ -153,10 +156,10 @@ class Store {
   /// Every dataset named in `list`, in list order, fetched from all their shards at once with
   /// up to `requests_in_flight()` requests outstanding. Throws StoreError if the list does not
   /// exist or names a dataset that is gone (after every request in flight has completed).
-  virtual std::vector<DataSet> get_datasets_from_list(std::string_view list) = 0;
+  virtual std::vector<DataSet> get_datasets_from_list(std::string_view list);
 
   /// Removes list `list` (not the datasets it names). Throws StoreError if there is none.
-  virtual void delete_list(std::string_view list) = 0;
+  virtual void delete_list(std::string_view list);
 
   /// Requests get_datasets_from_list keeps outstanding (the client_threads parameter).
   virtual int requests_in_flight() const { return 1; }

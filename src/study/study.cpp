@@ -14,6 +14,7 @@
 
 #include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "core/fnv1a.hpp"
 #include "study/impl/study_parser.hpp"
 
 namespace scalestudy::study {
@@ -77,12 +78,7 @@ std::string point_id(const core::Parameters& params) {
     canonical += line + '\n';
   }
   canonical += std::string("scalestudy ") + core::build_info().version + '\n';
-  std::uint64_t hash = 14695981039346656037ULL;  // FNV-1a, 64 bits
-  for (const char c : canonical) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  return lower_hex(hash);
+  return lower_hex(core::fnv1a(canonical));
 }
 
 Study parse_study(const std::string& text, const std::string& path) {

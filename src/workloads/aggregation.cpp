@@ -9,12 +9,16 @@
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
-#include "workloads/mpi_baseline.hpp"
+#include "workloads/aggregation_parameters.hpp"
+#include "workloads/loop_parameters.hpp"
 
 namespace scalestudy::workloads {
 namespace {
 
 constexpr const char* kDatasetPrefix = "aggregation_rank_";
+
+/// SmartSim-Scaling's poll interval of its Python consumer.
+constexpr int kPythonPollMs = 50;
 
 std::string dataset_name(int producer) { return kDatasetPrefix + std::to_string(producer); }
 
@@ -27,10 +31,10 @@ struct Stamps {
   float last;
 };
 
-Stamps stamps_of(const core::Parameters& params, std::size_t iteration, int producer,
+Stamps stamps_of(const AggregationParameters& aggregation, std::size_t iteration, int producer,
                  std::size_t tensor) {
-  const auto tpd = static_cast<std::size_t>(params.integer("tensors_per_dataset"));
-  const std::size_t put = params.boolean("put_each_iteration") ? iteration : 0;
+  const std::size_t tpd = aggregation.tensors_per_dataset;
+  const std::size_t put = aggregation.put_each_iteration ? iteration : 0;
   return {static_cast<float>(put),
           static_cast<float>(static_cast<std::size_t>(producer) * tpd + tensor) + 0.5F};
 }
@@ -51,48 +55,45 @@ void barrier(MPI_Comm comm) { core::mpi_call(MPI_Barrier(comm), "MPI_Barrier(rol
 }  // namespace
 
 int poll_interval_ms(const core::Parameters& params) {
-  const auto interval = params.integer("poll_interval_ms");
-  if (interval > 0) return static_cast<int>(interval);
-  const bool slow = params.text("consumer_language") == "python" || params.text("backend") == "fs";
-  return slow ? 50 : 5;
+  const AggregationParameters aggregation = AggregationParameters::of(params);
+  if (aggregation.poll_interval_ms > 0) return aggregation.poll_interval_ms;
+  if (aggregation.python_consumer) return kPythonPollMs;
+  return store::find_backend(params.text("backend")).list_poll_ms;
 }
 
 std::string aggregation_list(std::size_t iteration) {
   return "iteration_" + std::to_string(iteration);
 }
 
-void Aggregation::validate(const core::Parameters& params) const {
-  validate_tensor_bytes(params);
-  if (params.integer("tensor_bytes") < 4) {
+void Aggregation::check(const core::Parameters& params) const {
+  const LoopParameters loop = LoopParameters::of(params);
+  check_whole_floats(loop);
+  if (loop.tensor_bytes < 4) {
     throw ConfigError("aggregation needs tensor_bytes of at least 4 (one float32 element)");
   }
-  if (params.integer("consumers") < 1) {
+  const core::LayoutRequest layout = core::layout_request(params);
+  if (layout.consumers < 1) {
     throw ConfigError(
         "aggregation needs consumer ranks: set consumers: 1 (SmartSim-Scaling runs one consumer "
         "rank on a node of its own)");
   }
-  if (params.text("deployment") != "standard") {
+  if (layout.deployment != core::Deployment::Standard) {
     throw ConfigError(
         "aggregation runs in the standard deployment (a consumer must reach every "
         "shard); set deployment: standard");
   }
-  if (params.text("backend") == "fs" &&
-      params.integer("db_nodes") * params.integer("db_ranks_per_node") != 1) {
-    throw ConfigError(
-        "the fs backend runs with exactly one database rank (it only prepares the "
-        "shared directory); set db_nodes: 1 and db_ranks_per_node: 1");
-  }
 }
 
 void Aggregation::run(WorkloadContext& context) const {
-  const auto& params = context.params;
+  const LoopParameters loop = LoopParameters::of(context.params);
+  const AggregationParameters aggregation = AggregationParameters::of(context.params);
   auto& recorder = context.recorder;
-  const auto warmup = static_cast<std::size_t>(params.integer("warmup"));
-  const std::size_t samples = warmup + static_cast<std::size_t>(params.integer("iterations"));
-  const auto tpd = static_cast<std::size_t>(params.integer("tensors_per_dataset"));
-  const auto values = static_cast<std::uint64_t>(params.integer("tensor_bytes") / 4);
-  const bool put_each = params.boolean("put_each_iteration");
-  const auto producer_poll = std::chrono::milliseconds(params.integer("producer_poll_ms"));
+  const std::size_t warmup = loop.warmup;
+  const std::size_t samples = loop.samples();
+  const std::size_t tpd = aggregation.tensors_per_dataset;
+  const std::uint64_t values = loop.floats();
+  const bool put_each = aggregation.put_each_iteration;
+  const auto producer_poll = aggregation.producer_poll;
   const std::uint64_t dataset_bytes = tpd * values * sizeof(float);
 
   const double t0 = now();
@@ -105,7 +106,7 @@ void Aggregation::run(WorkloadContext& context) const {
   store::DataSet dataset(dataset_name(context.client));
   const std::uint64_t dims[] = {1, values};
   for (std::size_t j = 0; j < tpd; ++j) {
-    stamp(tensors[j], stamps_of(params, 0, context.client, j));
+    stamp(tensors[j], stamps_of(aggregation, 0, context.client, j));
     dataset.add_tensor(tensor_name(j), tensors[j].data(), dims, store::DType::Float32);
   }
   dataset.add_meta_string("producer", std::to_string(context.client));
@@ -131,7 +132,7 @@ void Aggregation::run(WorkloadContext& context) const {
     barrier(context.clients);
     if (put_each) {
       for (std::size_t j = 0; j < tpd; ++j)
-        stamp(tensors[j], stamps_of(params, i, context.client, j));
+        stamp(tensors[j], stamps_of(aggregation, i, context.client, j));
       const double start = now();
       store->put_dataset(dataset);
       recorder.record(put_op, i, now() - start);
@@ -144,22 +145,23 @@ void Aggregation::run(WorkloadContext& context) const {
 }
 
 void Aggregation::run_consumer(WorkloadContext& context) const {
-  const auto& params = context.params;
-  if (params.text("consumer_language") != "cpp") {
+  const LoopParameters loop = LoopParameters::of(context.params);
+  const AggregationParameters aggregation = AggregationParameters::of(context.params);
+  if (aggregation.python_consumer) {
     throw WorkloadError(
-        "consumer_language is " + params.text("consumer_language") +
-        " but this consumer rank runs scalestudy-rank; launch the consumer ranks as "
-        "'python3 -m scalestudy.consumer --point <file>' (scalestudy run does)");
+        "consumer_language is python but this consumer rank runs scalestudy-rank; launch the "
+        "consumer ranks as 'python3 -m scalestudy.consumer --point <file>' (scalestudy run "
+        "does)");
   }
   auto& recorder = context.recorder;
-  const auto warmup = static_cast<std::size_t>(params.integer("warmup"));
-  const std::size_t samples = warmup + static_cast<std::size_t>(params.integer("iterations"));
-  const auto tpd = static_cast<std::uint64_t>(params.integer("tensors_per_dataset"));
-  const auto tensor_bytes = static_cast<std::uint64_t>(params.integer("tensor_bytes") / 4 * 4);
+  const std::size_t warmup = loop.warmup;
+  const std::size_t samples = loop.samples();
+  const std::uint64_t tpd = aggregation.tensors_per_dataset;
+  const std::uint64_t tensor_bytes = loop.floats() * sizeof(float);
   const int producers = context.layout.client_count();
-  const int interval = poll_interval_ms(params);
-  const int tries = static_cast<int>(params.integer("poll_tries"));
-  const bool verify = params.boolean("verify");
+  const int interval = poll_interval_ms(context.params);
+  const int tries = aggregation.poll_tries;
+  const bool verify = loop.verify;
 
   const double t0 = now();
   auto store = context.backend.connect(context.backend_context);
@@ -186,7 +188,7 @@ void Aggregation::run_consumer(WorkloadContext& context) const {
     start = now();
     const std::vector<store::DataSet> datasets = store->get_datasets_from_list(list);
     recorder.record(get_op, i, now() - start);
-    if (verify && !check_aggregation(params, producers, i, datasets).empty()) {
+    if (verify && !check_aggregation(context.params, producers, i, datasets).empty()) {
       recorder.fail(get_op, i);
     }
     barrier(context.clients);
@@ -197,8 +199,9 @@ void Aggregation::run_consumer(WorkloadContext& context) const {
 
 std::string check_aggregation(const core::Parameters& params, int producers, std::size_t iteration,
                               const std::vector<store::DataSet>& datasets) {
-  const auto tpd = static_cast<std::size_t>(params.integer("tensors_per_dataset"));
-  const auto values = static_cast<std::size_t>(params.integer("tensor_bytes") / 4);
+  const AggregationParameters aggregation = AggregationParameters::of(params);
+  const std::size_t tpd = aggregation.tensors_per_dataset;
+  const auto values = static_cast<std::size_t>(LoopParameters::of(params).floats());
   if (datasets.size() != static_cast<std::size_t>(producers)) {
     return std::to_string(datasets.size()) + " datasets for " + std::to_string(producers) +
            " producers";
@@ -232,7 +235,7 @@ std::string check_aggregation(const core::Parameters& params, int producers, std
         return "dataset '" + name + "' tensor " + std::to_string(j) + " is '" + t.name + "' " +
                store::tensor_text(t.dtype, t.dims, t.bytes);
       }
-      const Stamps s = stamps_of(params, iteration, producer, j);
+      const Stamps s = stamps_of(aggregation, iteration, producer, j);
       const float first = values >= 2 ? s.first : s.last;
       const auto* data = reinterpret_cast<const float*>(t.data);
       const bool middle_ok =

@@ -21,14 +21,18 @@ namespace scalestudy::workloads {
 /// producers' signal for the next iteration.
 class Aggregation final : public Workload {
  public:
-  void validate(const core::Parameters& params) const override;
+  WorkloadNeeds needs(const core::Parameters&) const override {
+    return {.store = {.datasets = true}, .consumers = true};
+  }
   void run(WorkloadContext& context) const override;
-  bool has_consumers() const override { return true; }
   void run_consumer(WorkloadContext& context) const override;
+
+ private:
+  void check(const core::Parameters& params) const override;
 };
 
-/// The consumer's poll interval: poll_interval_ms, else SmartSim-Scaling's (5 ms for the C++
-/// consumer of a database, 50 ms for the Python consumer and for the fs backend).
+/// The consumer's poll interval: poll_interval_ms, else SmartSim-Scaling's (50 ms for the
+/// Python consumer, else the backend's list_poll_ms: 5 ms for a database, 50 ms for files).
 int poll_interval_ms(const core::Parameters& params);
 
 /// Name of the list of iteration `iteration`: "iteration_<i>".

@@ -48,12 +48,12 @@ std::array<int, 3> process_grid(int ranks) {
   return dims;
 }
 
-Decomposition decompose(const core::Parameters& params, const std::array<int, 3>& dims) {
+Decomposition decompose(const SimulationParameters& simulation, const std::array<int, 3>& dims) {
   Decomposition d;
   d.dims = dims;
-  const auto grid = static_cast<std::size_t>(params.integer("grid_points"));
+  const std::size_t grid = simulation.grid_points;
   if (grid == 0) {
-    const auto block = static_cast<std::size_t>(params.integer("block_points"));
+    const std::size_t block = simulation.block_points;
     for (std::size_t a = 0; a < 3; ++a) {
       d.block[a] = block;
       d.global[a] = block * static_cast<std::size_t>(dims[a]);

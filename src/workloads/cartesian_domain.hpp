@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "core/parameters.hpp"
 #include "kernels/stencil.hpp"
+#include "workloads/simulation_parameters.hpp"
 
 namespace scalestudy::workloads {
 
@@ -33,7 +33,7 @@ std::array<int, 3> process_grid(int ranks);
 /// block has block_points^3 points and the global grid is dims x block_points. Strong
 /// (grid_points > 0): a grid_points^3 global grid, divided evenly along every axis; throws
 /// ConfigError naming the nearest grid_points that would divide when an axis does not.
-Decomposition decompose(const core::Parameters& params, const std::array<int, 3>& dims);
+Decomposition decompose(const SimulationParameters& simulation, const std::array<int, 3>& dims);
 
 /// The global index of the first interior point of the block at `coords` along each axis.
 std::array<std::size_t, 3> block_offset(const Decomposition& decomposition,

@@ -10,6 +10,8 @@
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
+#include "workloads/inference_parameters.hpp"
+#include "workloads/loop_parameters.hpp"
 #include "workloads/model_pipeline.hpp"
 
 #ifdef SCALESTUDY_HAVE_TORCH
@@ -24,25 +26,23 @@ namespace {
 /// as `<prefix>run_script`, `<prefix>run_model` and `<prefix>loop_time` (the timed iterations).
 class LocalInference {
  public:
-  LocalInference(WorkloadContext& context, const std::string& prefix)
+  LocalInference(WorkloadContext& context, const LoopParameters& loop,
+                 const InferenceParameters& parameters, const std::string& prefix)
       : recorder_(context.recorder),
-        threads_{static_cast<int>(context.params.integer("intra_op_threads")),
-                 static_cast<int>(context.params.integer("inter_op_threads"))},
-        script_(inference::torch_plugin().load_script(script_path(context.params),
-                                                      "pre_process_3ch", threads_)),
-        model_(inference::torch_plugin().load_model(model_path(context.params), threads_)),
-        images_(make_images(context.params, context.client)),
-        dims_(image_dims(context.params)),
+        threads_{parameters.threads.intra_op_threads, parameters.threads.inter_op_threads},
+        script_(inference::torch_plugin().load_script(parameters.script_path, "pre_process_3ch",
+                                                      threads_)),
+        model_(inference::torch_plugin().load_model(parameters.model_path, threads_)),
+        images_(make_images(parameters, context.client)),
+        dims_(parameters.image_dims()),
         processed_(images_.size()),
         processed_dims_{dims_[0], 3, dims_[1], dims_[2]},
-        warmup_(static_cast<std::size_t>(context.params.integer("warmup"))) {
+        warmup_(loop.warmup) {
     // An untimed first call, as on the database, that also learns the size of the scores.
     script_->run(images_, dims_, processed_);
     scores_ = model_->run(processed_, processed_dims_);
-    const std::size_t samples =
-        warmup_ + static_cast<std::size_t>(context.params.integer("iterations"));
-    script_op_ = recorder_.add(prefix + "run_script", samples, warmup_);
-    model_op_ = recorder_.add(prefix + "run_model", samples, warmup_);
+    script_op_ = recorder_.add(prefix + "run_script", loop.samples(), warmup_);
+    model_op_ = recorder_.add(prefix + "run_model", loop.samples(), warmup_);
     loop_op_ = recorder_.add(prefix + "loop_time", 1);
   }
 
@@ -80,35 +80,44 @@ class LocalInference {
 
 }  // namespace
 
-void Inference::validate(const core::Parameters& params) const { check_database_inference(params); }
+WorkloadNeeds Inference::needs(const core::Parameters& params) const {
+  return {.store = {.tensors = true, .models = true},
+          .model_runtime = InferenceParameters::of(params).threads};
+}
+
+void Inference::check(const core::Parameters& params) const {
+  check_database_models(InferenceParameters::of(params));
+}
 
 void Inference::run(WorkloadContext& context) const {
-  const auto& params = context.params;
+  const LoopParameters loop = LoopParameters::of(context.params);
+  const InferenceParameters parameters = InferenceParameters::of(context.params);
   auto& recorder = context.recorder;
-  const auto warmup = static_cast<std::size_t>(params.integer("warmup"));
-  const std::size_t samples = warmup + static_cast<std::size_t>(params.integer("iterations"));
-  const bool barrier_each = params.boolean("barrier_each_iteration");
+  const std::size_t warmup = loop.warmup;
+  const std::size_t samples = loop.samples();
 
   const double t0 = now();
   auto store = context.backend.connect(context.backend_context);
   recorder.record(recorder.add("client_init", 1), 0, now() - t0);
-  set_up_models(context, *store);
+  set_up_models(context, parameters, *store);
 
-  const std::vector<float> images = make_images(params, context.client);
-  ModelPipeline pipeline(*store, recorder, context.client, images, image_dims(params),
-                         params.text("pipeline") == "full", samples, warmup);
+  const std::vector<float> images = make_images(parameters, context.client);
+  ModelPipeline pipeline(*store, recorder, context.client, images, parameters.image_dims(),
+                         parameters.full_pipeline, samples, warmup);
   const int loop_op = recorder.add("loop_time", 1);
 #ifdef SCALESTUDY_HAVE_TORCH
   // The in-process limit runs after each database iteration rather than after the loop, so
   // both see the same machine even when its speed drifts.
   std::optional<LocalInference> local;
-  if (params.boolean("baseline")) local.emplace(context, "local_");
+  if (loop.baseline) local.emplace(context, loop, parameters, "local_");
 #endif
   core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
 
   double loop_seconds = 0;  // the database path only
   for (std::size_t i = 0; i < samples; ++i) {
-    if (barrier_each) core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
+    if (loop.barrier_each_iteration) {
+      core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
+    }
     const double seconds = pipeline.run(images, i);
     if (i >= warmup) loop_seconds += seconds;
 #ifdef SCALESTUDY_HAVE_TORCH
@@ -121,13 +130,13 @@ void Inference::run(WorkloadContext& context) const {
 #endif
 }
 
-void InferenceBaseline::validate(const core::Parameters& params) const {
+void InferenceBaseline::check(const core::Parameters& params) const {
 #ifndef SCALESTUDY_HAVE_TORCH
   throw ConfigError(
       "this scalestudy was built without libtorch (libtorch-dev); install it and "
       "rebuild (scripts/setup)");
 #endif
-  check_model_files(params);
+  check_model_files(InferenceParameters::of(params));
 }
 
 void InferenceBaseline::run(WorkloadContext& context) const {
@@ -135,11 +144,10 @@ void InferenceBaseline::run(WorkloadContext& context) const {
   auto store = context.backend.connect(context.backend_context);
   context.recorder.record(context.recorder.add("client_init", 1), 0, now() - t0);
 #ifdef SCALESTUDY_HAVE_TORCH
-  LocalInference local(context, "");
-  const std::size_t samples = static_cast<std::size_t>(context.params.integer("warmup") +
-                                                       context.params.integer("iterations"));
+  const LoopParameters loop = LoopParameters::of(context.params);
+  LocalInference local(context, loop, InferenceParameters::of(context.params), "");
   core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
-  for (std::size_t i = 0; i < samples; ++i) local.step(i);
+  for (std::size_t i = 0; i < loop.samples(); ++i) local.step(i);
   local.finish();
 #endif
 }

@@ -14,17 +14,23 @@ namespace scalestudy::workloads {
 /// (local_run_script, local_run_model): the limit, in the same job.
 class Inference final : public Workload {
  public:
-  void validate(const core::Parameters& params) const override;
-  bool runs_database_models(const core::Parameters&) const override { return true; }
+  WorkloadNeeds needs(const core::Parameters& params) const override;
   void run(WorkloadContext& context) const override;
+
+ private:
+  void check(const core::Parameters& params) const override;
 };
 
 /// The limit alone: connects (so the job's shape is the same), then runs the script and the
 /// model in-process, recorded as run_script and run_model.
 class InferenceBaseline final : public Workload {
  public:
-  void validate(const core::Parameters& params) const override;
+  /// Only a connection, so that the job has the same shape as the inference workload's.
+  WorkloadNeeds needs(const core::Parameters&) const override { return {}; }
   void run(WorkloadContext& context) const override;
+
+ private:
+  void check(const core::Parameters& params) const override;
 };
 
 }  // namespace scalestudy::workloads

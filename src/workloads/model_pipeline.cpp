@@ -31,21 +31,9 @@ bool sets_model(const WorkloadContext& context) {
 
 }  // namespace
 
-std::string model_path(const core::Parameters& params) {
-  const std::string& model = params.text("model");
-  if (model.find('/') != std::string::npos || model.ends_with(".pt")) return model;
-  return std::string(SCALESTUDY_MODELS_DIR) + "/" + model + ".pt";
-}
-
-std::string script_path(const core::Parameters& params) {
-  const std::string& script = params.text("script");
-  return script.empty() ? std::string(SCALESTUDY_MODELS_DIR) + "/data_processing_script.txt"
-                        : script;
-}
-
-void check_model_files(const core::Parameters& params) {
+void check_model_files(const InferenceParameters& inference) {
   for (const auto& [name, path] :
-       {std::pair{"model", model_path(params)}, std::pair{"script", script_path(params)}}) {
+       {std::pair{"model", inference.model_path}, std::pair{"script", inference.script_path}}) {
     if (!fs::exists(path)) {
       throw ConfigError(std::string(name) + " file " + path +
                         " does not exist; the build traces resnet50, resnet18 and tiny_cnn into "
@@ -54,28 +42,18 @@ void check_model_files(const core::Parameters& params) {
   }
 }
 
-void check_database_inference(const core::Parameters& params) {
-  if (params.text("backend") != "mpi") {
-    throw ConfigError("the " + params.text("backend") +
-                      " backend has no model runtime (Redis here runs without RedisAI): the "
-                      "inference workload needs backend: mpi");
-  }
+void check_database_models(const InferenceParameters& inference) {
 #ifndef SCALESTUDY_HAVE_TORCH
   throw ConfigError(
       "this scalestudy was built without libtorch (libtorch-dev), so database "
       "ranks cannot run models; install it and rebuild (scripts/setup)");
 #endif
-  check_model_files(params);
+  check_model_files(inference);
 }
 
-std::vector<std::uint64_t> image_dims(const core::Parameters& params) {
-  const auto side = static_cast<std::uint64_t>(params.integer("image_size"));
-  return {static_cast<std::uint64_t>(params.integer("batch_size")), side, side, 3};
-}
-
-std::vector<float> make_images(const core::Parameters& params, int client) {
-  const auto side = static_cast<std::uint64_t>(params.integer("image_size"));
-  const auto count = static_cast<std::uint64_t>(params.integer("batch_size")) * side * side * 3;
+std::vector<float> make_images(const InferenceParameters& inference, int client) {
+  const std::uint64_t side = inference.image_size;
+  const std::uint64_t count = inference.batch_size * side * side * 3;
   std::vector<float> images(count);
   std::uint32_t state = 2463534242U + static_cast<std::uint32_t>(client) * 7919U;
   for (auto& value : images) {
@@ -87,20 +65,15 @@ std::vector<float> make_images(const core::Parameters& params, int client) {
   return images;
 }
 
-void set_up_models(WorkloadContext& context, store::Store& store) {
-  const auto& params = context.params;
+void set_up_models(WorkloadContext& context, const InferenceParameters& inference,
+                   store::Store& store) {
   auto& recorder = context.recorder;
   if (sets_model(context)) {
-    store::ModelOptions options;
-    options.instances = static_cast<int>(params.integer("instances"));
-    options.threads_per_queue = static_cast<int>(params.integer("db_threads_per_queue"));
-    options.max_batch_size = static_cast<int>(params.integer("max_batch_size"));
-    options.max_queue_delay_us = static_cast<int>(params.integer("max_queue_delay_us"));
     double start = now();
-    store.set_model_from_file(kModelKey, model_path(params), options);
+    store.set_model_from_file(kModelKey, inference.model_path, inference.model);
     recorder.record(recorder.add("set_model", 1), 0, now() - start);
     start = now();
-    store.set_script_from_file(kScriptKey, script_path(params));
+    store.set_script_from_file(kScriptKey, inference.script_path);
     recorder.record(recorder.add("set_script", 1), 0, now() - start);
   }
   core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "workloads/inference_parameters.hpp"
 #include "workloads/workload.hpp"
 
 namespace scalestudy::workloads {
@@ -15,31 +16,24 @@ namespace scalestudy::workloads {
 inline constexpr const char* kModelKey = "resnet_model";
 inline constexpr const char* kScriptKey = "resnet_script";
 
-/// The model file a point names: a path, or a model traced into the build's models directory.
-std::string model_path(const core::Parameters& params);
-
-/// The preprocessing script file of a point.
-std::string script_path(const core::Parameters& params);
-
-/// Refuses a point whose database inference cannot run: a backend without a model runtime
-/// (only mpi has one), a build without libtorch, or a missing model or script file. Throws
-/// ConfigError saying what to change.
-void check_database_inference(const core::Parameters& params);
+/// Refuses a point whose database ranks cannot run its models: a build without libtorch, or a
+/// missing model or script file. (Whether its backend serves models is the workload's needs.)
+/// Throws ConfigError saying what to change.
+void check_database_models(const InferenceParameters& inference);
 
 /// Refuses a missing model or script file (ConfigError); also for in-process inference.
-void check_model_files(const core::Parameters& params);
+void check_model_files(const InferenceParameters& inference);
 
-/// The shape of a point's images: batch_size x image_size x image_size x 3 (HWC).
-std::vector<std::uint64_t> image_dims(const core::Parameters& params);
-
-/// Images as SmartSim-Scaling makes them (synthetic values in [0, 255)), distinct per client.
-std::vector<float> make_images(const core::Parameters& params, int client);
+/// Images of `inference`'s shape as SmartSim-Scaling makes them (synthetic values in
+/// [0, 255)), distinct per client.
+std::vector<float> make_images(const InferenceParameters& inference, int client);
 
 /// One client per shard group (client 0 when standard, the first client of each node when
 /// colocated) loads the point's model and script, timed as set_model and set_script; then every
 /// client polls until both are there. Collective over context.clients. Throws StoreError, or
 /// WorkloadError when they never appear.
-void set_up_models(WorkloadContext& context, store::Store& store);
+void set_up_models(WorkloadContext& context, const InferenceParameters& inference,
+                   store::Store& store);
 
 /// The database path of one client's inference: put_tensor of the images, run_script
 /// pre_process_3ch, run_model, unpack_tensor of the scores, each timed into the recorder. Keys

@@ -6,25 +6,16 @@
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
-#include "store/mpi/raw_exchange.hpp"
+#include "store/control/raw_exchange.hpp"
 
 namespace scalestudy::workloads {
 
-void validate_tensor_bytes(const core::Parameters& params) {
-  const std::int64_t bytes = params.integer("tensor_bytes");
-  if (bytes % 4 != 0) {
-    throw ConfigError("tensor_bytes=" + std::to_string(bytes) +
-                      " is not a whole number of float32 elements; use a multiple of 4 (e.g. " +
-                      std::to_string(bytes / 4 * 4) + ")");
-  }
-}
-
-void run_raw_loop(WorkloadContext& context, store::Store& store, std::string_view key,
-                  const std::vector<float>& data, std::vector<float>& result) {
-  const auto warmup = static_cast<std::size_t>(context.params.integer("warmup"));
-  const std::size_t samples =
-      warmup + static_cast<std::size_t>(context.params.integer("iterations"));
-  const bool barrier_each = context.params.boolean("barrier_each_iteration");
+void run_raw_loop(WorkloadContext& context, const LoopParameters& loop, store::Store& store,
+                  std::string_view key, const std::vector<float>& data,
+                  std::vector<float>& result) {
+  const std::size_t warmup = loop.warmup;
+  const std::size_t samples = loop.samples();
+  const bool barrier_each = loop.barrier_each_iteration;
   const std::uint64_t bytes = data.size() * sizeof(float);
   auto& recorder = context.recorder;
   const int put_op = recorder.add("raw_put_tensor", samples, warmup, bytes);
@@ -33,7 +24,7 @@ void run_raw_loop(WorkloadContext& context, store::Store& store, std::string_vie
 
   const int shard = store.shard_of(key);
   const int peer = context.layout.shard_ranks[static_cast<std::size_t>(shard)];
-  store::mpi::RawExchange raw(context.backend_context.comm, peer, bytes);
+  store::control::RawExchange raw(context.backend_context.comm, peer, bytes);
   core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
   // loop_time covers the timed iterations only; warm-up ones are flagged samples instead.
   double loop_start = now();
@@ -52,11 +43,8 @@ void run_raw_loop(WorkloadContext& context, store::Store& store, std::string_vie
   recorder.record(loop_op, 0, now() - loop_start);
 }
 
-void MpiBaseline::validate(const core::Parameters& params) const {
-  validate_tensor_bytes(params);
-  if (params.text("backend") != "mpi") {
-    throw ConfigError("mpi_baseline measures raw MPI between ranks and needs backend: mpi");
-  }
+void MpiBaseline::check(const core::Parameters& params) const {
+  check_whole_floats(LoopParameters::of(params));
 }
 
 void MpiBaseline::run(WorkloadContext& context) const {
@@ -65,11 +53,12 @@ void MpiBaseline::run(WorkloadContext& context) const {
   const double client_init = now() - t0;
   context.recorder.record(context.recorder.add("client_init", 1), 0, client_init);
 
-  const auto values = static_cast<std::size_t>(context.params.integer("tensor_bytes") / 4);
-  std::vector<float> data(values);
+  const LoopParameters loop = LoopParameters::of(context.params);
+  std::vector<float> data(loop.floats());
   std::iota(data.begin(), data.end(), 0.0F);
-  std::vector<float> result(values);
-  run_raw_loop(context, *store, "throughput_rank_" + std::to_string(context.client), data, result);
+  std::vector<float> result(loop.floats());
+  run_raw_loop(context, loop, *store, "throughput_rank_" + std::to_string(context.client), data,
+               result);
 }
 
 }  // namespace scalestudy::workloads

@@ -15,8 +15,10 @@
 #include "core/placement.hpp"
 #include "kernels/backend.hpp"
 #include "workloads/cartesian_domain.hpp"
+#include "workloads/inference_parameters.hpp"
+#include "workloads/loop_parameters.hpp"
 #include "workloads/model_pipeline.hpp"
-#include "workloads/rank_threads.hpp"
+#include "workloads/thread_cpus.hpp"
 
 namespace scalestudy::workloads {
 namespace {
@@ -37,10 +39,9 @@ std::string dims_text(const std::array<int, 3>& n) {
 }
 
 /// Checks what depends on the decomposition: blocks and slices that exist.
-void check_decomposition(const core::Parameters& params, const Decomposition& d) {
-  const auto planes = static_cast<std::size_t>(params.integer("slice_planes"));
-  if (params.text("coupling") != "inference" && params.text("coupling") != "none" &&
-      planes > d.block[0]) {
+void check_decomposition(const SimulationParameters& simulation, const Decomposition& d) {
+  const std::size_t planes = simulation.slice_planes;
+  if (simulation.sends_slices() && planes > d.block[0]) {
     throw ConfigError("slice_planes=" + std::to_string(planes) + " exceeds the " +
                       std::to_string(d.block[0]) + " x-planes of a client's " +
                       extent_text(d.block) + " block; use at most " + std::to_string(d.block[0]));
@@ -97,8 +98,10 @@ struct FieldStatsRows {
 
 }  // namespace
 
-void Simulation::validate(const core::Parameters& params) const {
-  const std::string& backend = params.text("kernel_backend");
+void Simulation::check(const core::Parameters& params) const {
+  const SimulationParameters simulation = SimulationParameters::of(params);
+  const LoopParameters loop = LoopParameters::of(params);
+  const std::string& backend = simulation.kernel_backend;
   const auto available = kernels::available_backends();
   if (std::find(available.begin(), available.end(), backend) == available.end()) {
     std::string names;
@@ -108,37 +111,46 @@ void Simulation::validate(const core::Parameters& params) const {
                       "configured, or SCALESTUDY_ENABLE_KOKKOS=OFF); available: " +
                       names);
   }
-  const std::string& coupling = params.text("coupling");
-  if (coupling == "inference") check_database_inference(params);
-  const auto steps = params.integer("warmup") + params.integer("iterations");
-  if (params.integer("couple_every") > steps) {
-    throw ConfigError("couple_every=" + std::to_string(params.integer("couple_every")) +
-                      " exceeds the " + std::to_string(steps) +
+  if (simulation.coupling == Coupling::Inference) {
+    check_database_models(InferenceParameters::of(params));
+  }
+  const std::size_t steps = loop.samples();
+  if (simulation.couple_every > steps) {
+    throw ConfigError("couple_every=" + std::to_string(simulation.couple_every) + " exceeds the " +
+                      std::to_string(steps) +
                       " steps of the point (warmup + iterations): nothing would be coupled or "
                       "checked; lower couple_every or raise iterations");
   }
   // Studies always know their clients; a job launched by hand is checked when it runs.
-  const auto clients = params.integer("client_nodes") * params.integer("ranks_per_node");
-  if (clients > 0) {
-    check_decomposition(params, decompose(params, process_grid(static_cast<int>(clients))));
-  }
+  const core::LayoutRequest layout = core::layout_request(params);
+  const int clients = layout.client_nodes * layout.ranks_per_node;
+  if (clients > 0) check_decomposition(simulation, decompose(simulation, process_grid(clients)));
 }
 
-bool Simulation::runs_database_models(const core::Parameters& params) const {
-  return params.text("coupling") == "inference";
+WorkloadNeeds Simulation::needs(const core::Parameters& params) const {
+  const SimulationParameters simulation = SimulationParameters::of(params);
+  WorkloadNeeds needs;
+  needs.store.tensors =
+      simulation.coupling == Coupling::Put || simulation.coupling == Coupling::Inference;
+  needs.store.datasets = simulation.coupling == Coupling::Aggregate;
+  needs.store.models = simulation.coupling == Coupling::Inference;
+  if (needs.store.models) needs.model_runtime = InferenceParameters::of(params).threads;
+  needs.kernel_runtime = kernels::needs_runtime(simulation.kernel_backend);
+  needs.divides_own_work = simulation.grid_points > 0;
+  return needs;
 }
 
 void Simulation::run(WorkloadContext& context) const {
-  const auto& params = context.params;
+  const LoopParameters loop = LoopParameters::of(context.params);
+  const SimulationParameters simulation = SimulationParameters::of(context.params);
   auto& recorder = context.recorder;
-  const auto warmup = static_cast<std::size_t>(params.integer("warmup"));
-  const std::size_t steps = warmup + static_cast<std::size_t>(params.integer("iterations"));
-  const auto couple_every = static_cast<std::size_t>(params.integer("couple_every"));
+  const std::size_t warmup = loop.warmup;
+  const std::size_t steps = loop.samples();
+  const std::size_t couple_every = simulation.couple_every;
   const std::size_t couplings = steps / couple_every;
   const std::size_t coupling_warmup = warmup / couple_every;
-  const std::string& coupling = params.text("coupling");
-  const bool barrier_each = params.boolean("barrier_each_iteration");
-  const int threads = static_cast<int>(params.integer("client_threads"));
+  const Coupling coupling = simulation.coupling;
+  const bool barrier_each = loop.barrier_each_iteration;
 
   const double t0 = now();
   auto store = context.backend.connect(context.backend_context);
@@ -149,13 +161,13 @@ void Simulation::run(WorkloadContext& context) const {
   Decomposition decomposition;
   try {
     decomposition =
-        decompose(params, CartesianDomain::mpi_process_grid(context.layout.client_count()));
-    check_decomposition(params, decomposition);
+        decompose(simulation, CartesianDomain::mpi_process_grid(context.layout.client_count()));
+    check_decomposition(simulation, decomposition);
   } catch (const ConfigError& error) {
     throw WorkloadError(std::string("simulation: ") + error.what());
   }
   CartesianDomain domain(context.clients, decomposition);
-  const auto backend = kernels::make_backend(params.text("kernel_backend"), threads);
+  const auto backend = kernels::make_backend(simulation.kernel_backend, context.threads);
   kernels::HeatParams heat;
   heat.interior = decomposition.block_extent();
   heat.dt = kDiffusionNumber;  // alpha = h = 1
@@ -177,17 +189,18 @@ void Simulation::run(WorkloadContext& context) const {
   }
 
   // What a coupling sends: planes from the middle of the block (put), or images (inference).
-  std::vector<double> field(coupling == "none" ? 0 : n.points());
-  const auto planes = static_cast<std::size_t>(params.integer("slice_planes"));
+  std::vector<double> field(coupling == Coupling::None ? 0 : n.points());
+  const std::size_t planes = simulation.slice_planes;
   const std::size_t first_plane = (n.nx - planes) / 2;
   const std::vector<std::uint64_t> slice_dims = {planes, n.ny, n.nz};
   const std::string key = "simulation_rank_" + std::to_string(context.client);
   const std::uint64_t slice_bytes = planes * n.ny * n.nz * sizeof(double);
-  const std::vector<std::uint64_t> image_shape = image_dims(params);
+  const InferenceParameters inference = InferenceParameters::of(context.params);
+  const std::vector<std::uint64_t> image_shape = inference.image_dims();
   std::vector<float> images;
   std::optional<ModelPipeline> pipeline;
-  if (coupling == "inference") {
-    set_up_models(context, *store);
+  if (coupling == Coupling::Inference) {
+    set_up_models(context, inference, *store);
     images.resize(image_shape[0] * image_shape[1] * image_shape[2] * image_shape[3]);
     stencil->get_interior(field);
     field_to_images(field, n, image_shape, images);
@@ -202,11 +215,13 @@ void Simulation::run(WorkloadContext& context) const {
   const int halo_op = recorder.add("halo_exchange", steps, warmup);
   const int step_op = recorder.add("step", steps, warmup);
   const int diagnostics_op = recorder.add("diagnostics", couplings, coupling_warmup, block_bytes);
-  const int copy_op =
-      coupling == "none" ? -1 : recorder.add("copy_field", couplings, coupling_warmup, block_bytes);
-  const int put_op =
-      coupling == "put" ? recorder.add("put_tensor", couplings, coupling_warmup, slice_bytes) : -1;
-  const bool aggregate = coupling == "aggregate";
+  const int copy_op = coupling == Coupling::None
+                          ? -1
+                          : recorder.add("copy_field", couplings, coupling_warmup, block_bytes);
+  const int put_op = coupling == Coupling::Put
+                         ? recorder.add("put_tensor", couplings, coupling_warmup, slice_bytes)
+                         : -1;
+  const bool aggregate = coupling == Coupling::Aggregate;
   const int dataset_op =
       aggregate ? recorder.add("put_dataset", couplings, coupling_warmup, slice_bytes) : -1;
   const int append_op = aggregate ? recorder.add("append_to_list", couplings, coupling_warmup) : -1;
@@ -214,7 +229,7 @@ void Simulation::run(WorkloadContext& context) const {
   const int startup_op = recorder.add("startup", 1);
   FieldStatsRows stats_rows;
   stats_rows.add(0, stencil->stats(), context.client);
-  const bool openmp = backend->name() == "openmp";
+  const bool openmp = backend->runs_on_openmp_team();
   const core::LaunchTime launch = core::launch_time();
   core::mpi_call(MPI_Barrier(context.clients), "MPI_Barrier(clients)");
 
@@ -239,7 +254,7 @@ void Simulation::run(WorkloadContext& context) const {
       end = now();
       recorder.record(diagnostics_op, c, end - start);
       stats_rows.add(s + 1, stats, context.client);
-      if (coupling != "none") {
+      if (coupling != Coupling::None) {
         start = now();
         stencil->get_interior(field);
         if (pipeline) field_to_images(field, n, image_shape, images);
@@ -247,7 +262,7 @@ void Simulation::run(WorkloadContext& context) const {
         recorder.record(copy_op, c, end - start);
       }
       const double* slice = field.data() + first_plane * n.ny * n.nz;
-      if (coupling == "put") {
+      if (coupling == Coupling::Put) {
         start = now();
         store->put_tensor(key, slice, slice_dims, store::DType::Float64);
         end = now();

@@ -19,9 +19,13 @@ namespace scalestudy::workloads {
 /// (startup).
 class Simulation final : public Workload {
  public:
-  void validate(const core::Parameters& params) const override;
-  bool runs_database_models(const core::Parameters& params) const override;
+  /// What its coupling stores (nothing, tensors, datasets, or tensors and models), a kernel
+  /// runtime when its kernel backend has one, and its own division of a fixed grid_points.
+  WorkloadNeeds needs(const core::Parameters& params) const override;
   void run(WorkloadContext& context) const override;
+
+ private:
+  void check(const core::Parameters& params) const override;
 };
 
 }  // namespace scalestudy::workloads

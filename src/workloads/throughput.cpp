@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/mpi_check.hpp"
+#include "workloads/loop_parameters.hpp"
 #include "workloads/mpi_baseline.hpp"
 
 namespace scalestudy::workloads {
@@ -21,16 +22,18 @@ void stamp(std::vector<float>& data, std::size_t iteration, int client) {
 
 }  // namespace
 
-void Throughput::validate(const core::Parameters& params) const { validate_tensor_bytes(params); }
+void Throughput::check(const core::Parameters& params) const {
+  check_whole_floats(LoopParameters::of(params));
+}
 
 void Throughput::run(WorkloadContext& context) const {
-  const auto& params = context.params;
+  const LoopParameters loop = LoopParameters::of(context.params);
   auto& recorder = context.recorder;
-  const auto warmup = static_cast<std::size_t>(params.integer("warmup"));
-  const std::size_t samples = warmup + static_cast<std::size_t>(params.integer("iterations"));
-  const bool barrier_each = params.boolean("barrier_each_iteration");
-  const bool verify = params.boolean("verify");
-  const auto values = static_cast<std::uint64_t>(params.integer("tensor_bytes") / 4);
+  const std::size_t warmup = loop.warmup;
+  const std::size_t samples = loop.samples();
+  const bool barrier_each = loop.barrier_each_iteration;
+  const bool verify = loop.verify;
+  const std::uint64_t values = loop.floats();
   const std::uint64_t bytes = values * sizeof(float);
 
   const double t0 = now();
@@ -75,7 +78,7 @@ void Throughput::run(WorkloadContext& context) const {
 
   // Every backend's database ranks run the MPI progress loop that answers the raw exchange
   // (the redis backend's too, beside its redis-server), so the limit is measured in any job.
-  if (params.boolean("baseline")) run_raw_loop(context, *store, key, data, result);
+  if (loop.baseline) run_raw_loop(context, loop, *store, key, data, result);
 }
 
 }  // namespace scalestudy::workloads

@@ -10,8 +10,13 @@ namespace scalestudy::workloads {
 /// iteration as in the reference. With `baseline`, the raw MPI exchange follows in the same job.
 class Throughput final : public Workload {
  public:
-  void validate(const core::Parameters& params) const override;
+  WorkloadNeeds needs(const core::Parameters&) const override {
+    return {.store = {.tensors = true}};
+  }
   void run(WorkloadContext& context) const override;
+
+ private:
+  void check(const core::Parameters& params) const override;
 };
 
 }  // namespace scalestudy::workloads

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/layout_parameters.hpp"
 #include "core/mpi_runtime.hpp"
 #include "core/parameters.hpp"
 #include "store/backend.hpp"
@@ -27,9 +28,15 @@ std::vector<std::string> dataset_backends() {
   return names;
 }
 
+std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
+}
+
 std::vector<std::string> built_backends() {
-  auto names = dataset_backends();
-  std::erase(names, "fs");
+  std::vector<std::string> names;
+  for (const auto& backend : store::backends()) {
+    if (backend.serves.tensors) names.emplace_back(backend.name);
+  }
   return names;
 }
 
@@ -64,7 +71,7 @@ SessionResult run_session(const SessionOptions& options,
   params.set("mpi_inline_bytes", std::to_string(options.inline_bytes), "session");
   for (const auto& [name, value] : options.parameters) params.set(name, value, "session");
   const store::Backend& backend = store::find_backend(options.backend);
-  store::BackendContext context{params, layout, comm, rank};
+  store::BackendContext context{params, layout, comm, rank, core::rank_threads(params).client};
   context.make_model_runtime = options.model_runtime;
 
   store::ShardCounters mine;

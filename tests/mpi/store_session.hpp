@@ -2,6 +2,7 @@
 // runs a test body against its own Store, on any built backend.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <cstdint>
@@ -58,6 +59,9 @@ SessionOptions standard_with_shards(int shards, std::string backend = "mpi");
 /// Every backend built into this binary that stores tensors ("mpi", and "redis" when enabled;
 /// not "fs", which stores datasets and lists only).
 std::vector<std::string> built_backends();
+
+/// Names a test instance by its backend parameter ("mpi", "redis").
+std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info);
 
 /// Every backend built into this binary, all of which store datasets and lists.
 std::vector<std::string> dataset_backends();

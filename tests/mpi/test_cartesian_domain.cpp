@@ -122,11 +122,11 @@ void expect_bitwise_equal(const Decomposition& d, int threads) {
   EXPECT_EQ(differ, 0U) << "of " << whole.size() << " points";
 }
 
-core::Parameters grid(int block_points, int grid_points) {
-  core::Parameters params;
-  params.set("block_points", std::to_string(block_points), "test");
-  params.set("grid_points", std::to_string(grid_points), "test");
-  return params;
+SimulationParameters grid(int block_points, int grid_points) {
+  SimulationParameters simulation;
+  simulation.block_points = static_cast<std::size_t>(block_points);
+  simulation.grid_points = static_cast<std::size_t>(grid_points);
+  return simulation;
 }
 
 TEST(CartesianDomain, ProcessGridIsMpiDimsCreate) {

@@ -111,8 +111,6 @@ SessionOptions options_for(const std::string& backend, int in_flight = 4,
   return options;
 }
 
-std::string test_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
-
 class DatasetStore : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DatasetStore, ListsGrowByAppendAndVanishWhenDeleted) {
@@ -238,7 +236,7 @@ TEST_P(DatasetStore, MissingDatasetsAndListsAreRefusedAndTheStoreKeepsServing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DatasetStore, ::testing::ValuesIn(dataset_backends()),
-                         test_name);
+                         backend_test_name);
 
 /// Parameters: backend, requests in flight, mpi inline threshold.
 class DatasetFetch : public ::testing::TestWithParam<std::tuple<std::string, int, std::uint64_t>> {

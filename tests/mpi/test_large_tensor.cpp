@@ -5,14 +5,14 @@
 #include <cstring>
 
 #include "mpi/store_session.hpp"
-#include "store/mpi/transport.hpp"
+#include "store/control/transport.hpp"
 
 namespace scalestudy::testing {
 namespace {
 
 TEST(MpiStoreLarge, TensorAboveTwoGibibytesRoundTrips) {
   constexpr std::uint64_t kBytes = (std::uint64_t{9} << 28);  // 2.25 GiB: three chunks
-  static_assert(kBytes > store::mpi::kChunkBytes * 2);
+  static_assert(kBytes > store::control::kChunkBytes * 2);
   run_session(standard_with_shards(1), [&](ClientEnv& env) {
     if (env.client != 0) return;
     store::AlignedBuffer data(kBytes);

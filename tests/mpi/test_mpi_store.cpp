@@ -12,7 +12,7 @@
 
 #include "core/error.hpp"
 #include "mpi/store_session.hpp"
-#include "store/mpi/transport.hpp"
+#include "store/control/transport.hpp"
 #include "store/protocol.hpp"
 #include "store/sharding.hpp"
 
@@ -40,11 +40,6 @@ using StoreSharding = BackendTest;
 using StoreErrors = BackendTest;
 using StoreColocated = BackendTest;
 using StorePoll = BackendTest;
-using StoreConsistency = BackendTest;
-
-std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info) {
-  return info.param;
-}
 
 /// Parameters: backend name, mpi inline threshold.
 class StoreRoundTrip : public ::testing::TestWithParam<std::tuple<std::string, std::uint64_t>> {};
@@ -209,7 +204,7 @@ TEST(MpiStoreErrors, MemoryCapRefusesPutsAndTheRankKeepsServing) {
 TEST(MpiStoreErrors, MalformedFramesGetABadRequestReply) {
   run_session(standard_with_shards(1), [](ClientEnv& env) {
     using store::protocol::kMaxFrameBytes;
-    namespace tags = store::mpi::tags;
+    namespace tags = store::control::tags;
     const int server = env.layout.shard_ranks[0];
     MPI_Comm comm = env.comm;
     // Frames no client would send, straight to the database rank; each gets a reply on
@@ -287,33 +282,6 @@ TEST_P(StorePoll, PollKeyWaitsForAnotherClientsPut) {
   });
 }
 
-// A database rank answers a read of a large tensor without waiting for the client to take it;
-// a put to the same key meanwhile must go to other memory, never into what is being read.
-TEST_P(StoreConsistency, ReadersNeverSeeAPutHalfDone) {
-  run_session(standard_with_shards(1, GetParam()), [](ClientEnv& env) {
-    constexpr std::size_t kCount = 1 << 18;  // 1 MiB of int32, above every inline threshold
-    const std::uint64_t dims[] = {kCount};
-    std::vector<std::int32_t> data(kCount, 0);
-    if (env.client == 0) env.store.put_tensor("shared", data.data(), dims, DType::Int32);
-    MPI_Barrier(env.clients);
-    int clients = 0;
-    MPI_Comm_size(env.clients, &clients);
-    const bool writer = env.client == 0 && clients > 1;
-    for (std::int32_t round = 1; round <= 200; ++round) {
-      if (writer) {
-        std::fill(data.begin(), data.end(), round);
-        env.store.put_tensor("shared", data.data(), dims, DType::Int32);
-        continue;
-      }
-      env.store.unpack_tensor("shared", data.data(), dims, DType::Int32);
-      const auto mixed =
-          std::find_if(data.begin(), data.end(), [&](std::int32_t v) { return v != data.front(); });
-      ASSERT_EQ(mixed, data.end()) << "round " << round << ": element " << (mixed - data.begin())
-                                   << " is " << *mixed << " where the first is " << data.front();
-    }
-  });
-}
-
 // The shared bodies run on every backend built into this binary.
 INSTANTIATE_TEST_SUITE_P(Backends, StoreSharding, ::testing::ValuesIn(built_backends()),
                          backend_test_name);
@@ -322,8 +290,6 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreErrors, ::testing::ValuesIn(built_backen
 INSTANTIATE_TEST_SUITE_P(Backends, StoreColocated, ::testing::ValuesIn(built_backends()),
                          backend_test_name);
 INSTANTIATE_TEST_SUITE_P(Backends, StorePoll, ::testing::ValuesIn(built_backends()),
-                         backend_test_name);
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConsistency, ::testing::ValuesIn(built_backends()),
                          backend_test_name);
 
 }  // namespace

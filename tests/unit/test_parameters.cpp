@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 #include <string>
 
+#include "core/catalog.hpp"
 #include "core/error.hpp"
 #include "core/parameters.hpp"
 #include "store/backend.hpp"
@@ -33,6 +35,16 @@ TEST(Parameters, EveryKeyHasAValidDefault) {
   EXPECT_EQ(params.integer("tensor_bytes"), 1024);
   EXPECT_EQ(params.integer("iterations"), 100);
   EXPECT_FALSE(params.boolean("verify"));
+}
+
+TEST(Parameters, EachPartDeclaresItsKeysOnceAndEveryKeyOnce) {
+  // Parts declare their sections beside their code; a key declared by two of them would leave
+  // one declaration silently unused.
+  std::set<std::string_view> names;
+  for (const auto& spec : parameter_schema()) {
+    EXPECT_TRUE(names.insert(spec.name).second) << spec.name << " is declared twice";
+    EXPECT_FALSE(spec.group.empty()) << spec.name;
+  }
 }
 
 TEST(Parameters, ChoicesNameEveryBuiltInWorkloadAndBackend) {

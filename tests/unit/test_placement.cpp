@@ -221,16 +221,20 @@ core::Parameters simulation_params(int block, int grid) {
   return params;
 }
 
+workloads::SimulationParameters simulation_of(int block, int grid) {
+  return workloads::SimulationParameters::of(simulation_params(block, grid));
+}
+
 TEST(Decomposition, WeakKeepsTheBlockStrongDividesTheGrid) {
-  const auto weak = workloads::decompose(simulation_params(16, 0), {3, 2, 1});
+  const auto weak = workloads::decompose(simulation_of(16, 0), {3, 2, 1});
   EXPECT_EQ(weak.block, (std::array<std::size_t, 3>{16, 16, 16}));
   EXPECT_EQ(weak.global, (std::array<std::size_t, 3>{48, 32, 16}));
-  const auto strong = workloads::decompose(simulation_params(16, 24), {3, 2, 1});
+  const auto strong = workloads::decompose(simulation_of(16, 24), {3, 2, 1});
   EXPECT_EQ(strong.global, (std::array<std::size_t, 3>{24, 24, 24}));
   EXPECT_EQ(strong.block, (std::array<std::size_t, 3>{8, 12, 24}));
   EXPECT_EQ(workloads::block_offset(strong, {2, 1, 0}), (std::array<std::size_t, 3>{16, 12, 0}));
   try {
-    workloads::decompose(simulation_params(16, 64), {3, 1, 1});
+    workloads::decompose(simulation_of(16, 64), {3, 1, 1});
     FAIL() << "64 points do not split over 3 ranks";
   } catch (const ConfigError& error) {
     EXPECT_NE(std::string(error.what()).find("use a multiple of 3, e.g. 63 or 66"),
@@ -240,8 +244,8 @@ TEST(Decomposition, WeakKeepsTheBlockStrongDividesTheGrid) {
 }
 
 TEST(Decomposition, TheSineModeDependsOnGlobalIndicesOnly) {
-  const auto whole = workloads::decompose(simulation_params(1, 12), {1, 1, 1});
-  const auto split = workloads::decompose(simulation_params(1, 12), {2, 2, 1});
+  const auto whole = workloads::decompose(simulation_of(1, 12), {1, 1, 1});
+  const auto split = workloads::decompose(simulation_of(1, 12), {2, 2, 1});
   const auto all = workloads::sine_mode(whole, {0, 0, 0});
   ASSERT_EQ(all.size(), 12U * 12U * 12U);
   const auto part = workloads::sine_mode(split, workloads::block_offset(split, {1, 0, 0}));

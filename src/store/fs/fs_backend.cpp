@@ -8,14 +8,28 @@
 
 #include "core/error.hpp"
 #include "core/mpi_runtime.hpp"
+#include "store/control/control_server.hpp"
+#include "store/control/server_address.hpp"
 #include "store/fs/fs_store.hpp"
-#include "store/mpi/mpi_server.hpp"
-#include "store/mpi/server_address.hpp"
 
 namespace scalestudy::store::fs {
 namespace {
 
 namespace stdfs = std::filesystem;
+
+using core::ParamSpec;
+using core::ParamType;
+
+// clang-format off
+const std::vector<ParamSpec>& parameters() {
+  static const std::vector<ParamSpec> specs = {
+      {"fs_directory", ParamType::Text, "", "Data aggregation",
+       "fs backend: the shared directory; a fresh subdirectory is made in it and removed at the "
+       "end (empty: <output>.fs beside the results file)"},
+  };
+  return specs;
+}
+// clang-format on
 
 /// The directory a point's fs backend uses: "<output>.fs" (scalestudy's own, cleared first), or
 /// a fresh "scalestudy-fs-<host>-<pid>" inside fs_directory (which is never removed).
@@ -34,7 +48,7 @@ class FsDatabaseRank final : public DatabaseRank {
   explicit FsDatabaseRank(const BackendContext& context)
       : world_rank_(context.world_rank),
         shard_(context.layout.ranks[static_cast<std::size_t>(context.world_rank)].index),
-        server_(context.comm, mpi::control_server_options(context, shard_)) {
+        server_(context.comm, control::control_options(context, /*data_elsewhere=*/true)) {
     try {
       if (context.layout.shard_count() != 1) {
         throw StoreError(
@@ -48,10 +62,10 @@ class FsDatabaseRank final : public DatabaseRank {
       if (!error) stdfs::create_directories(root_ + "/lists", error);
       if (error) throw StoreError("cannot create " + root_ + ": " + error.message());
     } catch (const Error& error) {
-      mpi::publish_to_users(context, shard_, "error\n" + std::string(error.what()));
+      control::publish_to_users(context, shard_, "error\n" + std::string(error.what()));
       throw;
     }
-    mpi::publish_to_users(context, shard_, "ok\n" + root_);
+    control::publish_to_users(context, shard_, "ok\n" + root_);
   }
 
   void serve() override {
@@ -80,19 +94,19 @@ class FsDatabaseRank final : public DatabaseRank {
  private:
   int world_rank_;
   int shard_;
-  mpi::MpiServer server_;
+  control::ControlServer server_;
   std::string root_;
   std::uint64_t files_ = 0;
   std::uint64_t bytes_ = 0;
 };
 
 std::unique_ptr<Store> connect(const BackendContext& context) {
-  const auto published = mpi::receive_from_shards(context, "fs");
-  std::vector<mpi::ShardAddress> ranks;
+  const auto published = control::receive_from_shards(context, "fs");
+  std::vector<control::ShardAddress> ranks;
   for (const auto& shard : published) ranks.push_back(shard.shard);
   return std::make_unique<FsStore>(context.comm, std::move(ranks),
                                    published.empty() ? "" : published.front().detail,
-                                   static_cast<int>(context.params.integer("client_threads")));
+                                   context.client_threads);
 }
 
 std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
@@ -101,6 +115,22 @@ std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
 
 }  // namespace
 
-Backend backend() { return Backend{"fs", &connect, &start}; }
+Backend backend() {
+  return Backend{
+      .name = "fs",
+      .summary =
+          "datasets as files in a shared directory, lists as directories: the "
+          "file-system baseline of the aggregation workload",
+      .serves = {.datasets = true},
+      .limits =
+          "its data is files in a shared directory, which its one database rank only "
+          "prepares",
+      .database_ranks = 1,
+      .list_poll_ms = 50,
+      .parameters = &parameters,
+      .connect = &connect,
+      .start = &start,
+  };
+}
 
 }  // namespace scalestudy::store::fs

@@ -3,7 +3,6 @@
 #include "store/fs/fs_store.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <optional>
 
@@ -25,28 +24,13 @@ bool is_dataset_file(const std::string& file) {
 
 }  // namespace
 
-FsStore::FsStore(MPI_Comm comm, std::vector<mpi::ShardAddress> ranks, std::string root,
+FsStore::FsStore(MPI_Comm comm, std::vector<control::ShardAddress> ranks, std::string root,
                  int reader_threads)
-    : channel_(comm, 0),
-      ranks_(std::move(ranks)),
+    : session_(comm, std::move(ranks), "fs"),
       root_(std::move(root)),
-      reader_threads_(std::max(1, reader_threads)) {
-  for (const auto& rank : ranks_) channel_.hello(rank);
-}
+      reader_threads_(std::max(1, reader_threads)) {}
 
-FsStore::~FsStore() {
-  try {
-    close();
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "fs store: goodbye failed: %s\n", error.what());
-  }
-}
-
-void FsStore::close() {
-  if (closed_) return;
-  closed_ = true;
-  for (const auto& rank : ranks_) channel_.goodbye(rank);
-}
+void FsStore::close() { session_.close(); }
 
 void FsStore::fail(Op op, std::string_view name, const std::string& reason) const {
   throw StoreError(std::string(op_name(op)) + (name.empty() ? "" : " '" + std::string(name) + "'") +
@@ -54,7 +38,7 @@ void FsStore::fail(Op op, std::string_view name, const std::string& reason) cons
 }
 
 std::string FsStore::path_name(Op op, std::string_view name) const {
-  if (closed_) fail(op, name, "the store was closed");
+  if (session_.closed()) fail(op, name, "the store was closed");
   if (name.empty() || name.size() > kMaxDataSetNameBytes || name.front() == '.' ||
       name.find_first_of(std::string_view("/\0", 2)) != std::string_view::npos) {
     fail(op, name,
@@ -73,34 +57,12 @@ std::string FsStore::list_path(Op op, std::string_view list) const {
   return root_ + "/lists/" + path_name(op, list);
 }
 
-int FsStore::shard_of(std::string_view) const { return ranks_.empty() ? 0 : ranks_.front().shard; }
-
-void FsStore::put_tensor(std::string_view key, const void*, Dims, DType) {
-  fail(Op::PutTensor, key,
-       "the fs backend stores datasets and lists only (the aggregation workload); use backend "
-       "mpi or redis for tensors");
-}
-
-void FsStore::unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype) {
-  put_tensor(key, out, dims, dtype);
-}
-
-Tensor FsStore::get_tensor(std::string_view key) {
-  put_tensor(key, nullptr, {}, DType::Float32);
-  return {};
-}
-
-void FsStore::delete_tensor(std::string_view key) { put_tensor(key, nullptr, {}, DType::Float32); }
-
-bool FsStore::tensor_exists(std::string_view key) {
-  put_tensor(key, nullptr, {}, DType::Float32);
-  return false;
-}
+int FsStore::shard_of(std::string_view) const { return session_.shards().front().shard; }
 
 std::vector<ShardCounters> FsStore::info() {
   ShardCounters counters;
   counters.shard = shard_of("");
-  counters.world_rank = ranks_.empty() ? -1 : ranks_.front().world_rank;
+  counters.world_rank = session_.shards().front().world_rank;
   std::error_code error;
   for (const auto& entry : stdfs::recursive_directory_iterator(root_, error)) {
     if (!entry.is_regular_file(error) || !is_dataset_file(entry.path().filename().string())) {

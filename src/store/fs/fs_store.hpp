@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "store/buffer_pool.hpp"
+#include "store/control/client_session.hpp"
 #include "store/fs/reader_pool.hpp"
-#include "store/mpi/request_channel.hpp"
 #include "store/store.hpp"
 
 namespace scalestudy::store::fs {
@@ -26,19 +26,14 @@ class FsStore final : public Store {
   /// Says hello to the coordinating database rank(s) `ranks` over `comm` (so that they wait for
   /// this client's goodbye) and uses `root`. get_datasets_from_list reads with
   /// `reader_threads` threads.
-  FsStore(MPI_Comm comm, std::vector<mpi::ShardAddress> ranks, std::string root,
+  FsStore(MPI_Comm comm, std::vector<control::ShardAddress> ranks, std::string root,
           int reader_threads);
   /// Says goodbye; never throws.
-  ~FsStore() override;
+  ~FsStore() override = default;
   FsStore(const FsStore&) = delete;
   FsStore& operator=(const FsStore&) = delete;
 
-  /// Tensors are not stored by this backend: these throw StoreError saying so.
-  void put_tensor(std::string_view key, const void* data, Dims dims, DType dtype) override;
-  void unpack_tensor(std::string_view key, void* out, Dims dims, DType dtype) override;
-  Tensor get_tensor(std::string_view key) override;
-  void delete_tensor(std::string_view key) override;
-  bool tensor_exists(std::string_view key) override;
+  // Tensors are not stored by this backend: Store's tensor verbs refuse them.
   /// One record: keys = dataset files, memory_bytes = their bytes.
   std::vector<ShardCounters> info() override;
 
@@ -67,13 +62,11 @@ class FsStore final : public Store {
   /// The complete dataset files of a list directory, sorted.
   std::vector<std::string> list_files(const std::string& directory) const;
 
-  mpi::RequestChannel channel_;
-  std::vector<mpi::ShardAddress> ranks_;
+  control::ClientSession session_;
   std::string root_;
   int reader_threads_;
   std::unique_ptr<ReaderPool> pool_;  ///< made on first use
   BufferPool dataset_buffers_;        ///< read datasets' memory, reused once they are dropped
-  bool closed_ = false;
 };
 
 }  // namespace scalestudy::store::fs

@@ -19,32 +19,51 @@ class MpiDatabaseRank final : public DatabaseRank {
   MpiServer server_;
 };
 
+using core::ParamSpec;
+using core::ParamType;
+
+// clang-format off
+const std::vector<ParamSpec>& parameters() {
+  static const std::vector<ParamSpec> specs = {
+      {"mpi_inline_bytes", ParamType::Bytes, "16KiB", "Database",
+       "mpi store: payloads up to this size travel inside the request or reply message "
+       "(one copy each side); larger ones go straight between user and tensor memory",
+       {}, 0, 65536},
+  };
+  return specs;
+}
+// clang-format on
+
 std::unique_ptr<Store> connect(const BackendContext& context) {
-  std::vector<ShardAddress> shards;
+  std::vector<control::ShardAddress> shards;
   for (const auto& [shard, rank] : client_shards(context.layout, context.world_rank)) {
     shards.push_back({shard, rank});
   }
   return std::make_unique<MpiStore>(
       context.comm, std::move(shards),
       static_cast<std::uint64_t>(context.params.integer("mpi_inline_bytes")), 0,
-      wait_policy(context.params), static_cast<int>(context.params.integer("client_threads")));
+      wait_policy(context.params), context.client_threads);
 }
 
 std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
-  const auto& placement = context.layout.ranks[static_cast<std::size_t>(context.world_rank)];
   ServerOptions options;
-  options.shard = placement.index;
-  options.expected_clients = context.layout.clients_of_shard(placement.index);
-  options.max_memory_bytes = static_cast<std::uint64_t>(context.params.integer("db_max_memory"));
-  const core::WaitPolicy wait = wait_policy(context.params);
-  options.spin = wait.spin;
-  options.max_sleep = wait.max_sleep;
+  options.control = control::control_options(context, /*data_elsewhere=*/false);
+  options.max_memory_bytes = max_memory_bytes(context.params);
   if (context.make_model_runtime) options.runtime = context.make_model_runtime();
   return std::make_unique<MpiDatabaseRank>(context.comm, std::move(options));
 }
 
 }  // namespace
 
-Backend backend() { return Backend{"mpi", &connect, &start}; }
+Backend backend() {
+  return Backend{
+      .name = "mpi",
+      .summary = "scalestudy's own MPI tensor store",
+      .serves = {.tensors = true, .datasets = true, .models = true, .mpi_data = true},
+      .parameters = &parameters,
+      .connect = &connect,
+      .start = &start,
+  };
+}
 
 }  // namespace scalestudy::store::mpi

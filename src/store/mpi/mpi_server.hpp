@@ -1,5 +1,5 @@
-// The database side of the mpi backend: one progress loop serving request frames and the raw
-// MPI baseline until every client of this shard has said goodbye.
+// The database side of the mpi backend: every Store verb served from tensor memory, models
+// run by a model runtime, inside the control plane's progress loop.
 #pragma once
 
 #include <mpi.h>
@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/control/control_server.hpp"
 #include "store/dataset.hpp"
 #include "store/model_runtime.hpp"
 #include "store/mpi/tensor_table.hpp"
@@ -23,32 +24,26 @@
 
 namespace scalestudy::store::mpi {
 
-/// How a database rank serves.
+/// How a database rank of the mpi backend serves.
 struct ServerOptions {
-  int shard = 0;
-  int expected_clients = 0;  ///< clients that will say goodbye
+  control::ControlOptions control;
   std::uint64_t max_memory_bytes = 0;
-  /// Idle progress loop: poll this long, then sleep with back-off up to max_sleep at a time.
-  std::chrono::microseconds spin{50};
-  std::chrono::microseconds max_sleep{100};
-  /// > 0: while no raw baseline runs, just sleep this long between polls — for ranks whose
-  /// data goes elsewhere (redis backend) and that must leave their core to the server.
-  std::chrono::microseconds control_idle_sleep{0};
   /// Runs models and scripts; none: model requests are refused with a clear error.
   std::unique_ptr<ModelRuntime> runtime;
 };
 
-class MpiServer {
+class MpiServer final : private control::RequestHandler {
  public:
   /// `comm` is the store communicator.
   MpiServer(MPI_Comm comm, ServerOptions options);
-  ~MpiServer();
+  ~MpiServer() override;
   MpiServer(const MpiServer&) = delete;
   MpiServer& operator=(const MpiServer&) = delete;
 
-  /// Serves requests until every expected client has said goodbye. A bad request gets an
-  /// error reply and never stops the loop. Throws MpiError only if MPI itself fails.
-  void serve();
+  /// Serves requests until every expected client has said goodbye (control::ControlServer). A
+  /// bad request gets an error reply and never stops the loop. Throws MpiError only if MPI
+  /// itself fails.
+  void serve() { control_.serve(this); }
 
   ShardCounters counters() const;
 
@@ -59,17 +54,16 @@ class MpiServer {
   std::vector<ModelLoad> model_loads() const;
 
  private:
-  enum RawSlot { kRawPutSlot = 0, kRawGetSlot = 1, kRawSlots = 2 };
+  // The verbs beyond the control plane's (control::RequestHandler).
+  void handle(const protocol::Request& request, int source) override;
+  bool progress() override;
+  bool busy() const override { return !jobs_.empty(); }
+  void wait(std::chrono::microseconds timeout) override;
+  void finish() override;
+  void add_counters(ShardCounters& counters) const override;
 
-  /// Receives and handles one request frame if one is waiting; returns whether it did.
-  bool poll_requests();
-  /// Answers one raw-baseline message if one has arrived; returns whether it did.
-  bool poll_raw();
-  void handle_frame(std::span<const std::byte> frame, int source);
-  void handle_request(const protocol::Request& request, int source);
   void put(const protocol::Request& request, int source);
   void read(const protocol::Request& request, int source);
-  void raw_begin(const protocol::Request& request, int source);
   // Models and scripts (mpi_server_models.cpp).
   void set_model(const protocol::Request& request, int source);
   void set_script(const protocol::Request& request, int source);
@@ -90,12 +84,17 @@ class MpiServer {
   std::optional<AlignedBuffer> take_payload(const protocol::Request& request, int source,
                                             std::string& error);
   void reply(int dest, int channel, protocol::ReplyHeader header, Dims dims = {},
-             std::string_view text = {}, std::span<const std::byte> inline_payload = {});
-  /// reply with the inline payload gathered from `parts`.
+             std::string_view text = {}, std::span<const std::byte> inline_payload = {}) {
+    control_.reply(dest, channel, header, dims, text, inline_payload);
+  }
   void reply_parts(int dest, int channel, protocol::ReplyHeader header,
-                   protocol::PayloadParts parts, Dims dims = {}, std::string_view text = {});
+                   protocol::PayloadParts parts, Dims dims = {}, std::string_view text = {}) {
+    control_.reply_parts(dest, channel, header, parts, dims, text);
+  }
   void reply_error(int dest, const protocol::Request& request, protocol::Status status,
-                   std::string_view message);
+                   std::string_view message) {
+    control_.reply_error(dest, request, status, message);
+  }
   /// Sends a reply's payload (after its frame) without waiting for the client to take it: the
   /// rank serves other clients meanwhile (with Open MPI's single-copy path the client does the
   /// copy). `tensor`'s buffer is held, unchanged, until the send completes: a put to its key
@@ -108,7 +107,9 @@ class MpiServer {
   /// Completes the payload sends that are done.
   void progress_payload_sends();
   void reply_error(int dest, int channel, std::uint64_t request_id, protocol::Status status,
-                   std::string_view message);
+                   std::string_view message) {
+    control_.reply_error(dest, channel, request_id, status, message);
+  }
 
   /// A model or script job waiting for its result.
   struct PendingJob {
@@ -119,7 +120,6 @@ class MpiServer {
     std::string key;
     std::vector<std::string> outputs;
   };
-  void release_requests();
 
   /// A payload send in flight, or a finished one kept for reuse (empty requests).
   struct PayloadSend {
@@ -131,8 +131,8 @@ class MpiServer {
 
   MPI_Comm comm_;
   ServerOptions options_;
-  int world_rank_ = -1;
-  int goodbyes_ = 0;
+  control::ControlServer control_;
+  ShardCounters& counters_;  ///< control_'s: this rank's requests, errors and bytes
   std::map<std::uint64_t, PendingJob> jobs_;  ///< by ticket
   std::uint64_t next_ticket_ = 1;
   std::vector<JobResult> results_;  ///< reused between collect_results calls
@@ -145,15 +145,7 @@ class MpiServer {
   };
   std::unordered_map<std::string, StoredDataset> datasets_;
   std::unordered_map<std::string, std::vector<std::string>> lists_;  ///< dataset names
-  ShardCounters counters_;
-  std::vector<std::byte> request_frame_;
-  std::vector<std::byte> reply_frame_;
   AlignedBuffer scratch_;  ///< where refused put payloads are drained (untouched otherwise)
-  std::array<MPI_Request, kRawSlots> raw_requests_;
-  AlignedBuffer raw_buffer_;
-  std::uint64_t raw_bytes_ = 0;
-  bool raw_active_ = false;
-  std::byte raw_byte_{};
   std::vector<PayloadSend> payload_sends_;
   std::size_t payload_sends_in_flight_ = 0;
 };

@@ -5,10 +5,16 @@
 #include <new>
 
 #include "core/error.hpp"
+#include "store/control/transport.hpp"
 #include "store/mpi/mpi_server.hpp"
-#include "store/mpi/transport.hpp"
 
 namespace scalestudy::store::mpi {
+
+using control::discard_bytes;
+using control::kPutChunkBytes;
+using control::recv_bytes;
+using control::send_bytes;
+namespace tags = control::tags;
 
 using protocol::ReplyHeader;
 using protocol::Request;
@@ -154,7 +160,8 @@ void MpiServer::append_to_list(const Request& request, int source) {
   // value 1: the dataset lives on this shard too, and must be here.
   if (request.header.value == 1 && datasets_.find(dataset) == datasets_.end()) {
     return reply_error(source, request, Status::UnknownKey,
-                       "no dataset '" + dataset + "' on shard " + std::to_string(options_.shard) +
+                       "no dataset '" + dataset + "' on shard " +
+                           std::to_string(options_.control.shard) +
                            "; put_dataset it before appending it to a list");
   }
   auto& list = lists_[std::string(names[0])];

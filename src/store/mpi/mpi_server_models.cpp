@@ -1,14 +1,18 @@
 // Database-rank handling of model and script requests: loading, queueing jobs on the model
 // runtime, and answering clients when their jobs finish (from the progress loop).
-#include <charconv>
 #include <cstring>
 #include <new>
 
 #include "core/error.hpp"
+#include "store/control/transport.hpp"
 #include "store/mpi/mpi_server.hpp"
-#include "store/mpi/transport.hpp"
 
 namespace scalestudy::store::mpi {
+
+using control::discard_bytes;
+using control::kPutChunkBytes;
+using control::recv_bytes;
+namespace tags = control::tags;
 
 using protocol::ReplyHeader;
 using protocol::Request;
@@ -18,37 +22,6 @@ namespace {
 
 constexpr const char* kNoRuntime =
     "this database rank has no model runtime (scalestudy was built without libtorch)";
-
-/// Options of set_model from "name=value" entries.
-ModelOptions parse_options(const std::vector<std::string_view>& names) {
-  ModelOptions options;
-  for (std::size_t i = 1; i < names.size(); ++i) {
-    const auto equals = names[i].find('=');
-    const std::string_view name = names[i].substr(0, equals);
-    const std::string_view text =
-        equals == std::string_view::npos ? "" : names[i].substr(equals + 1);
-    int value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
-      throw StoreError("model option '" + std::string(names[i]) + "' is not name=whole number");
-    }
-    if (name == "instances") {
-      options.instances = value;
-    } else if (name == "threads_per_queue") {
-      options.threads_per_queue = value;
-    } else if (name == "max_batch_size") {
-      options.max_batch_size = value;
-    } else if (name == "max_queue_delay_us") {
-      options.max_queue_delay_us = value;
-    } else {
-      throw StoreError("unknown model option '" + std::string(name) + "'");
-    }
-  }
-  if (options.instances < 1 || options.threads_per_queue < 1) {
-    throw StoreError("a model needs at least one instance and one thread per queue");
-  }
-  return options;
-}
 
 }  // namespace
 
@@ -79,11 +52,10 @@ void MpiServer::set_model(const Request& request, int source) {
   const std::optional<AlignedBuffer> bytes = take_payload(request, source, error);
   if (!bytes) return reply_error(source, request, Status::OutOfMemory, error);
   if (!options_.runtime) return reply_error(source, request, Status::ModelError, kNoRuntime);
-  const auto names = protocol::decode_names(request.key);
   try {
-    options_.runtime->set_model(std::string(names.front()),
+    options_.runtime->set_model(std::string(request.key),
                                 std::span<const std::byte>(bytes->data(), bytes->size()),
-                                parse_options(names));
+                                protocol::model_options(request));
   } catch (const StoreError& e) {
     return reply_error(source, request, Status::ModelError, e.what());
   }
@@ -138,7 +110,7 @@ void MpiServer::run(const Request& request, int source) {
     if (tensor == nullptr) {
       return reply_error(source, request, Status::UnknownKey,
                          "input '" + std::string(names[i]) + "' is not on shard " +
-                             std::to_string(options_.shard));
+                             std::to_string(options_.control.shard));
     }
     const Dims shape = tensor->shape();
     job.inputs.push_back({tensor->dtype, std::vector<std::uint64_t>(shape.begin(), shape.end()),

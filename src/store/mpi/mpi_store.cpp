@@ -6,44 +6,44 @@
 #include <cstring>
 
 #include "core/error.hpp"
-#include "store/mpi/transport.hpp"
+#include "store/control/transport.hpp"
 #include "store/sharding.hpp"
 
 namespace scalestudy::store::mpi {
 
+using control::kPutChunkBytes;
+using control::recv_bytes;
+using control::RequestChannel;
+using control::send_bytes;
+using control::ShardAddress;
+namespace tags = control::tags;
+
 using protocol::Reply;
 using protocol::RequestHeader;
 
-MpiStore::MpiStore(MPI_Comm comm, std::vector<ShardAddress> shards, std::uint64_t inline_bytes,
-                   int channel, core::WaitPolicy wait, int requests_in_flight)
-    : comm_(comm),
-      shards_(std::move(shards)),
-      inline_bytes_(std::min<std::uint64_t>(inline_bytes, protocol::kMaxInlineBytes)),
-      wait_(wait),
-      channel_(comm, channel, wait),
-      requests_in_flight_(requests_in_flight) {
-  if (shards_.empty()) throw StoreError("mpi store: this client has no database shard to use");
+namespace {
+
+/// Checked before any hello: a client whose channels do not fit must not open a session.
+int checked_requests_in_flight(int channel, int requests_in_flight) {
   if (requests_in_flight < 1 || channel + requests_in_flight >= tags::kMaxChannels) {
     throw StoreError("mpi store: " + std::to_string(requests_in_flight) +
                      " requests in flight from channel " + std::to_string(channel) + " (1 to " +
                      std::to_string(tags::kMaxChannels - 1 - channel) + ")");
   }
-  for (const auto& shard : shards_) channel_.hello(shard);
+  return requests_in_flight;
 }
 
-MpiStore::~MpiStore() {
-  try {
-    close();
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "mpi store: goodbye failed: %s\n", error.what());
-  }
-}
+}  // namespace
 
-void MpiStore::close() {
-  if (closed_) return;
-  closed_ = true;
-  for (const auto& shard : shards_) channel_.goodbye(shard);
-}
+MpiStore::MpiStore(MPI_Comm comm, std::vector<ShardAddress> shards, std::uint64_t inline_bytes,
+                   int channel, core::WaitPolicy wait, int requests_in_flight)
+    : comm_(comm),
+      inline_bytes_(std::min<std::uint64_t>(inline_bytes, protocol::kMaxInlineBytes)),
+      wait_(wait),
+      requests_in_flight_(checked_requests_in_flight(channel, requests_in_flight)),
+      session_(comm, std::move(shards), "mpi", channel, wait) {}
+
+void MpiStore::close() { session_.close(); }
 
 const ShardAddress& MpiStore::target(std::string_view key) const {
   return shards_[shard_position(key, shards_.size())];
@@ -60,7 +60,8 @@ Reply MpiStore::call(const ShardAddress& shard, RequestHeader header, Dims dims,
 std::uint64_t MpiStore::send_request(const ShardAddress& shard, RequestHeader header, Dims dims,
                                      std::string_view key,
                                      std::span<const std::byte> inline_payload) {
-  if (closed_) RequestChannel::fail(static_cast<Op>(header.op), key, shard, "the store was closed");
+  if (session_.closed())
+    RequestChannel::fail(static_cast<Op>(header.op), key, shard, "the store was closed");
   return channel_.send(shard, header, dims, key, inline_payload);
 }
 
@@ -114,15 +115,11 @@ Reply MpiStore::call_with_payload(const ShardAddress& shard, RequestHeader heade
 
 void MpiStore::set_model(std::string_view key, std::span<const std::byte> model,
                          const ModelOptions& options) {
-  const std::string instances = "instances=" + std::to_string(options.instances);
-  const std::string threads = "threads_per_queue=" + std::to_string(options.threads_per_queue);
-  const std::string batch = "max_batch_size=" + std::to_string(options.max_batch_size);
-  const std::string delay = "max_queue_delay_us=" + std::to_string(options.max_queue_delay_us);
-  const std::string field = protocol::encode_names({key, instances, threads, batch, delay});
+  const auto dims = protocol::model_options_dims(options);
   for (const auto& shard : shards_) {
     RequestHeader header;
     header.op = static_cast<std::uint8_t>(Op::SetModel);
-    call_with_payload(shard, header, {}, field, model, key);
+    call_with_payload(shard, header, dims, key, model, key);
   }
 }
 

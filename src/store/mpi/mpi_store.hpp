@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "store/buffer_pool.hpp"
+#include "store/control/client_session.hpp"
 #include "store/dataset.hpp"
-#include "store/mpi/request_channel.hpp"
 #include "store/protocol.hpp"
 #include "store/store.hpp"
 
@@ -23,10 +23,10 @@ class MpiStore final : public Store {
   /// get_datasets_from_list keeps up to `requests_in_flight` requests outstanding, on channels
   /// channel + 1 ... channel + requests_in_flight. Throws StoreError if a shard speaks another
   /// protocol version.
-  MpiStore(MPI_Comm comm, std::vector<ShardAddress> shards, std::uint64_t inline_bytes,
+  MpiStore(MPI_Comm comm, std::vector<control::ShardAddress> shards, std::uint64_t inline_bytes,
            int channel = 0, core::WaitPolicy wait = {}, int requests_in_flight = 1);
   /// Says goodbye to every shard (what lets database ranks shut down); never throws.
-  ~MpiStore() override;
+  ~MpiStore() override = default;
   MpiStore(const MpiStore&) = delete;
   MpiStore& operator=(const MpiStore&) = delete;
 
@@ -65,26 +65,28 @@ class MpiStore final : public Store {
   MPI_Comm communicator() const { return comm_; }
 
  private:
-  const ShardAddress& target(std::string_view key) const;
+  const control::ShardAddress& target(std::string_view key) const;
   /// Sends a request frame and returns the decoded reply. Error statuses become StoreError.
-  protocol::Reply call(const ShardAddress& shard, protocol::RequestHeader header, Dims dims,
-                       std::string_view key, std::span<const std::byte> inline_payload = {});
+  protocol::Reply call(const control::ShardAddress& shard, protocol::RequestHeader header,
+                       Dims dims, std::string_view key,
+                       std::span<const std::byte> inline_payload = {});
   /// Sends a request frame; returns its request id.
-  std::uint64_t send_request(const ShardAddress& shard, protocol::RequestHeader header, Dims dims,
-                             std::string_view key, std::span<const std::byte> inline_payload);
+  std::uint64_t send_request(const control::ShardAddress& shard, protocol::RequestHeader header,
+                             Dims dims, std::string_view key,
+                             std::span<const std::byte> inline_payload);
   /// Bytes of a tensor of `dims` and `dtype`, or StoreError naming op, key and shard.
-  std::uint64_t checked_bytes(Op op, std::string_view key, const ShardAddress& shard, Dims dims,
-                              DType dtype) const;
+  std::uint64_t checked_bytes(Op op, std::string_view key, const control::ShardAddress& shard,
+                              Dims dims, DType dtype) const;
   /// Sends a frame whose payload is `payload`: inside the frame up to the inline threshold,
   /// else right behind it in pieces; returns the reply. `key` is the frame's key field.
-  protocol::Reply call_with_payload(const ShardAddress& shard, protocol::RequestHeader header,
-                                    Dims dims, std::string_view key,
+  protocol::Reply call_with_payload(const control::ShardAddress& shard,
+                                    protocol::RequestHeader header, Dims dims, std::string_view key,
                                     std::span<const std::byte> payload, std::string_view label);
   /// The shard that runs a model or script on `inputs` and `outputs`: theirs, which must be one.
-  const ShardAddress& model_target(Op op, std::string_view key,
-                                   const std::vector<std::string>& inputs,
-                                   const std::vector<std::string>& outputs) const;
-  std::byte* receive_payload(const protocol::Reply& reply, const ShardAddress& shard,
+  const control::ShardAddress& model_target(Op op, std::string_view key,
+                                            const std::vector<std::string>& inputs,
+                                            const std::vector<std::string>& outputs) const;
+  std::byte* receive_payload(const protocol::Reply& reply, const control::ShardAddress& shard,
                              std::byte* out);
 
   /// The dataset names of `list`.
@@ -95,11 +97,11 @@ class MpiStore final : public Store {
   /// One get_dataset request in flight, on its own channel.
   struct FetchSlot {
     FetchSlot(MPI_Comm comm, int number, core::WaitPolicy wait) : channel(comm, number, wait) {}
-    RequestChannel channel;
+    control::RequestChannel channel;
     bool busy = false;
     bool receiving = false;  ///< the reply is in; its large tensors are arriving
     std::size_t index = 0;   ///< which dataset of the fetch
-    const ShardAddress* shard = nullptr;
+    const control::ShardAddress* shard = nullptr;
     std::uint64_t request_id = 0;
     DataSetDescriptor descriptor;
     std::shared_ptr<AlignedBuffer> buffer;
@@ -113,14 +115,14 @@ class MpiStore final : public Store {
   void receive_fetch(FetchSlot& slot, const std::string& name);
 
   MPI_Comm comm_;
-  std::vector<ShardAddress> shards_;
   std::uint64_t inline_bytes_;
   core::WaitPolicy wait_;
-  RequestChannel channel_;
   int requests_in_flight_;
+  control::ClientSession session_;
+  const std::vector<control::ShardAddress>& shards_ = session_.shards();
+  control::RequestChannel& channel_ = session_.channel();
   std::vector<std::unique_ptr<FetchSlot>> fetch_slots_;  ///< made on first use
   BufferPool dataset_buffers_;  ///< fetched datasets' memory, reused once they are dropped
-  bool closed_ = false;
 };
 
 }  // namespace scalestudy::store::mpi

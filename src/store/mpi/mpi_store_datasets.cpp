@@ -6,10 +6,18 @@
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
+#include "store/control/transport.hpp"
 #include "store/mpi/mpi_store.hpp"
-#include "store/mpi/transport.hpp"
 
 namespace scalestudy::store::mpi {
+
+using control::kPutChunkBytes;
+using control::post_recv_bytes;
+using control::recv_bytes;
+using control::RequestChannel;
+using control::send_bytes;
+using control::ShardAddress;
+namespace tags = control::tags;
 
 using protocol::Reply;
 using protocol::RequestHeader;
@@ -54,7 +62,8 @@ void MpiStore::put_dataset(const DataSet& dataset) {
   for (std::size_t i = 0; i < plan.size(); ++i) {
     if (plan[i]) parts.push_back(dataset.tensors()[i].span());
   }
-  if (closed_) RequestChannel::fail(Op::PutDataset, dataset.name(), shard, "the store was closed");
+  if (session_.closed())
+    RequestChannel::fail(Op::PutDataset, dataset.name(), shard, "the store was closed");
   const std::uint64_t id = channel_.send_parts(shard, header_of(Op::PutDataset, inline_bytes_), {},
                                                dataset.name(), parts);
   for (std::size_t i = 0; i < plan.size(); ++i) {
@@ -131,7 +140,7 @@ void MpiStore::start_fetch(FetchSlot& slot, const std::vector<std::string>& name
   slot.shard = &target(names[index]);
   slot.busy = true;
   slot.receiving = false;
-  if (closed_)
+  if (session_.closed())
     RequestChannel::fail(Op::GetDataset, names[index], *slot.shard, "the store was closed");
   slot.request_id =
       slot.channel.start(*slot.shard, header_of(Op::GetDataset, inline_bytes_), {}, names[index]);

@@ -10,9 +10,8 @@
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
 #include "core/mpi_runtime.hpp"
-#include "store/mpi/mpi_server.hpp"
-#include "store/mpi/server_address.hpp"
-#include "store/mpi/transport.hpp"
+#include "store/control/control_server.hpp"
+#include "store/control/server_address.hpp"
 #include "store/redis/redis_info.hpp"
 #include "store/redis/redis_process.hpp"
 #include "store/redis/redis_store.hpp"
@@ -23,6 +22,28 @@ namespace {
 constexpr int kConnectTimeoutMs = 10000;
 /// No single read or write of a command may wait longer (a stopped server fails, not hangs).
 constexpr int kIoTimeoutMs = 120000;
+
+using core::ParamSpec;
+using core::ParamType;
+
+// clang-format off
+const std::vector<ParamSpec>& parameters() {
+  static const std::vector<ParamSpec> specs = {
+      {"redis_port", ParamType::Integer, "0", "Database",
+       "redis backend: TCP port of shard 0's redis-server, shard s listens on redis_port + s "
+       "(0: each picks a free port)", {}, 0, 65535},
+      {"redis_socket", ParamType::Choice, "auto", "Database",
+       "redis backend: how clients reach redis-server: unix (a unix socket, same node only), "
+       "tcp, or auto (unix when colocated, else tcp)",
+       {"auto", "tcp", "unix"}},
+      {"redis_io_threads", ParamType::Integer, "1", "Database",
+       "redis backend: redis-server's io-threads (above 1 also io-threads-do-reads)", {}, 1, 128},
+      {"redis_maxclients", ParamType::Integer, "10000", "Database",
+       "redis backend: redis-server's maxclients", {}, 1, 1000000},
+  };
+  return specs;
+}
+// clang-format on
 
 bool use_unix_socket(const BackendContext& context) {
   const std::string& mode = context.params.text("redis_socket");
@@ -61,7 +82,7 @@ class RedisDatabaseRank final : public DatabaseRank {
   explicit RedisDatabaseRank(const BackendContext& context)
       : world_rank_(context.world_rank),
         shard_(context.layout.ranks[static_cast<std::size_t>(context.world_rank)].index),
-        server_(context.comm, mpi::control_server_options(context, shard_)) {
+        server_(context.comm, control::control_options(context, /*data_elsewhere=*/true)) {
     std::string message;
     try {
       RedisServerOptions options;
@@ -75,7 +96,7 @@ class RedisDatabaseRank final : public DatabaseRank {
       options.unix_socket = use_unix_socket(context);
       options.io_threads = static_cast<int>(context.params.integer("redis_io_threads"));
       options.max_clients = static_cast<int>(context.params.integer("redis_maxclients"));
-      options.max_memory = static_cast<std::uint64_t>(context.params.integer("db_max_memory"));
+      options.max_memory = max_memory_bytes(context.params);
       options.name =
           "shard " + std::to_string(shard_) + " (rank " + std::to_string(world_rank_) + ")";
       process_.emplace(options);
@@ -116,7 +137,7 @@ class RedisDatabaseRank final : public DatabaseRank {
  private:
   /// Sends `message` to every client that uses this shard.
   void publish(const BackendContext& context, const std::string& message) {
-    mpi::publish_to_users(context, shard_, message);
+    control::publish_to_users(context, shard_, message);
   }
 
   void warn(const std::string& what) const {
@@ -126,7 +147,7 @@ class RedisDatabaseRank final : public DatabaseRank {
 
   int world_rank_;
   int shard_;
-  mpi::MpiServer server_;
+  control::ControlServer server_;
   std::optional<RedisProcess> process_;
   ShardCounters redis_;
 };
@@ -135,18 +156,17 @@ std::unique_ptr<Store> connect(const BackendContext& context) {
   const std::string my_host = core::hostname();
   std::vector<RedisEndpoint> endpoints;
   const auto published =
-      mpi::receive_from_shards(context, "redis", [&](const mpi::Published& shard) {
+      control::receive_from_shards(context, "redis", [&](const control::Published& shard) {
         std::string error;
         if (auto endpoint = parse_address(shard.detail, my_host, shard.shard.shard, error)) {
           endpoints.push_back(std::move(*endpoint));
         }
         return error;
       });
-  std::vector<mpi::ShardAddress> ranks;
+  std::vector<control::ShardAddress> ranks;
   for (const auto& shard : published) ranks.push_back(shard.shard);
   return std::make_unique<RedisStore>(context.comm, std::move(ranks), std::move(endpoints),
-                                      kConnectTimeoutMs, kIoTimeoutMs,
-                                      static_cast<int>(context.params.integer("client_threads")));
+                                      kConnectTimeoutMs, kIoTimeoutMs, context.client_threads);
 }
 
 std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
@@ -155,6 +175,18 @@ std::unique_ptr<DatabaseRank> start(const BackendContext& context) {
 
 }  // namespace
 
-Backend backend() { return Backend{"redis", &connect, &start}; }
+Backend backend() {
+  return Backend{
+      .name = "redis",
+      .summary =
+          "one redis-server per database rank, started and stopped by it; clients use "
+          "hiredis",
+      .serves = {.tensors = true, .datasets = true},
+      .limits = "its data goes to redis-server, which runs here without RedisAI",
+      .parameters = &parameters,
+      .connect = &connect,
+      .start = &start,
+  };
+}
 
 }  // namespace scalestudy::store::redis

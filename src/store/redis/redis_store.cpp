@@ -3,7 +3,6 @@
 #include "store/redis/redis_store.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include "store/redis/redis_info.hpp"
@@ -27,56 +26,33 @@ std::string error_reply_text(const std::string& error) {
   return "redis error: " + error;
 }
 
-RedisStore::RedisStore(MPI_Comm comm, std::vector<mpi::ShardAddress> ranks,
+RedisStore::RedisStore(MPI_Comm comm, std::vector<control::ShardAddress> ranks,
                        std::vector<RedisEndpoint> endpoints, int connect_timeout_ms,
                        int io_timeout_ms, int requests_in_flight)
-    : channel_(comm, 0), requests_in_flight_(std::max(1, requests_in_flight)) {
-  if (ranks.empty()) throw StoreError("redis store: this client has no database shard to use");
+    : requests_in_flight_(std::max(1, requests_in_flight)), session_(comm, ranks, "redis") {
   if (ranks.size() != endpoints.size()) {
     throw StoreError("redis store: " + std::to_string(ranks.size()) + " shards but " +
                      std::to_string(endpoints.size()) + " redis addresses");
   }
+  // A failure below leaves through the session's goodbye: the database ranks must not wait for
+  // this client.
   for (std::size_t i = 0; i < ranks.size(); ++i) {
-    shards_.push_back({ranks[i], std::move(endpoints[i]), nullptr, 0});
-  }
-  try {
-    for (const auto& shard : shards_) channel_.hello(shard.rank);
-    for (auto& shard : shards_) {
-      try {
-        shard.connection =
-            std::make_unique<RedisConnection>(shard.endpoint, connect_timeout_ms, io_timeout_ms);
-      } catch (const RedisConnectionError& error) {
-        ++shard.errors;
-        throw StoreError("redis store: shard " + std::to_string(shard.rank.shard) +
-                         " (database rank " + std::to_string(shard.rank.world_rank) +
-                         "): " + error.what());
-      }
-    }
-  } catch (...) {
+    shards_.push_back({ranks[i], std::move(endpoints[i]), nullptr});
     try {
-      close();  // the database ranks must not wait for this client
-    } catch (const std::exception& error) {
-      std::fprintf(stderr, "redis store: goodbye failed: %s\n", error.what());
+      shards_.back().connection = std::make_unique<RedisConnection>(
+          shards_.back().endpoint, connect_timeout_ms, io_timeout_ms);
+    } catch (const RedisConnectionError& error) {
+      session_.count_error(i);
+      throw StoreError("redis store: shard " + std::to_string(ranks[i].shard) + " (database rank " +
+                       std::to_string(ranks[i].world_rank) + "): " + error.what());
     }
-    throw;
-  }
-}
-
-RedisStore::~RedisStore() {
-  try {
-    close();
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "redis store: goodbye failed: %s\n", error.what());
   }
 }
 
 void RedisStore::close() {
-  if (closed_) return;
-  closed_ = true;
-  for (auto& shard : shards_) {
-    shard.connection.reset();  // leave redis before its database rank may stop it
-    channel_.goodbye(shard.rank, shard.errors);
-  }
+  if (session_.closed()) return;
+  for (auto& shard : shards_) shard.connection.reset();  // leave redis before it may stop
+  session_.close();
 }
 
 const RedisEndpoint& RedisStore::endpoint(std::size_t position) const {
@@ -93,7 +69,7 @@ int RedisStore::shard_of(std::string_view key) const {
 
 void RedisStore::fail(Shard& shard, Op op, std::string_view key, std::string_view command,
                       std::string_view reason, bool counted) {
-  if (counted) ++shard.errors;
+  if (counted) session_.count_error(static_cast<std::size_t>(&shard - shards_.data()));
   throw StoreError(std::string(op_name(op)) + (key.empty() ? "" : " '" + std::string(key) + "'") +
                    " on shard " + std::to_string(shard.rank.shard) + " (redis " +
                    shard.endpoint.text() + ", " + std::string(command) +
@@ -102,7 +78,7 @@ void RedisStore::fail(Shard& shard, Op op, std::string_view key, std::string_vie
 
 RedisConnection& RedisStore::connection(Shard& shard, Op op, std::string_view key,
                                         std::string_view command) {
-  if (closed_ || !shard.connection) fail(shard, op, key, command, "the store was closed");
+  if (session_.closed() || !shard.connection) fail(shard, op, key, command, "the store was closed");
   return *shard.connection;
 }
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "store/buffer_pool.hpp"
-#include "store/mpi/request_channel.hpp"
+#include "store/control/client_session.hpp"
 #include "store/redis/redis_connection.hpp"
 #include "store/store.hpp"
 
@@ -37,11 +37,11 @@ class RedisStore final : public Store {
   /// `ranks`) within `connect_timeout_ms`. get_datasets_from_list pipelines up to
   /// `requests_in_flight` commands on each shard's connection. Throws StoreError naming the
   /// shard and address; the database ranks are told goodbye before it does.
-  RedisStore(MPI_Comm comm, std::vector<mpi::ShardAddress> ranks,
+  RedisStore(MPI_Comm comm, std::vector<control::ShardAddress> ranks,
              std::vector<RedisEndpoint> endpoints, int connect_timeout_ms, int io_timeout_ms,
              int requests_in_flight = 1);
-  /// Says goodbye to every shard's database rank; never throws.
-  ~RedisStore() override;
+  /// Leaves every redis-server, then says goodbye to every shard's database rank; never throws.
+  ~RedisStore() override = default;
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
 
@@ -76,10 +76,9 @@ class RedisStore final : public Store {
 
  private:
   struct Shard {
-    mpi::ShardAddress rank;
+    control::ShardAddress rank;
     RedisEndpoint endpoint;
     std::unique_ptr<RedisConnection> connection;
-    std::uint64_t errors = 0;  ///< failures Redis did not count as error replies
   };
 
   Shard& target(std::string_view key);
@@ -102,11 +101,13 @@ class RedisStore final : public Store {
   /// The datasets `names`, pipelined over their shards (redis_store_datasets.cpp).
   std::vector<DataSet> fetch_datasets(const std::vector<std::string>& names);
 
-  mpi::RequestChannel channel_;
+  int requests_in_flight_ = 1;
+  /// Declared before shards_, so that the connections close before the goodbyes go: a database
+  /// rank may stop its redis-server once every client has said goodbye. It also carries the
+  /// failures Redis did not count as error replies.
+  control::ClientSession session_;
   std::vector<Shard> shards_;
   BufferPool dataset_buffers_;  ///< fetched datasets' memory, reused once they are dropped
-  int requests_in_flight_ = 1;
-  bool closed_ = false;
 };
 
 template <typename Body>

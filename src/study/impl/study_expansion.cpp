@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/catalog.hpp"
 #include "core/error.hpp"
 #include "core/layout.hpp"
 #include "study/impl/study_parser.hpp"
@@ -130,10 +131,8 @@ void expand_points(const Parser& p, const StudyDraft& draft, Study& study) {
   }
   // A simulation with a fixed grid_points divides that grid over its clients itself.
   if (!draft.strong_without_divide.empty() &&
-      !std::all_of(study.points.begin(), study.points.end(), [](const StudyPoint& point) {
-        return point.params.text("workload") == "simulation" &&
-               point.params.integer("grid_points") > 0;
-      })) {
+      !std::all_of(study.points.begin(), study.points.end(),
+                   [](const StudyPoint& point) { return core::divides_own_work(point.params); })) {
     throw ConfigError(draft.strong_without_divide +
                       ": strong scaling needs 'divide': the parameters that hold the total work, "
                       "split over the clients (e.g. divide: [iterations]); only a simulation "

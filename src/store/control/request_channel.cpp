@@ -1,13 +1,13 @@
 // Request frames out, matched reply frames back, on one client channel.
-#include "store/mpi/request_channel.hpp"
+#include "store/control/request_channel.hpp"
 
 #include <string>
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
-#include "store/mpi/transport.hpp"
+#include "store/control/transport.hpp"
 
-namespace scalestudy::store::mpi {
+namespace scalestudy::store::control {
 
 using protocol::Reply;
 using protocol::RequestHeader;
@@ -149,4 +149,4 @@ Reply RequestChannel::finish(const ShardAddress& shard, Op op, std::string_view 
   return reply;
 }
 
-}  // namespace scalestudy::store::mpi
+}  // namespace scalestudy::store::control

@@ -1,12 +1,12 @@
 // Chunked point-to-point byte transfers.
-#include "store/mpi/transport.hpp"
+#include "store/control/transport.hpp"
 
 #include <algorithm>
 #include <vector>
 
 #include "core/mpi_check.hpp"
 
-namespace scalestudy::store::mpi {
+namespace scalestudy::store::control {
 
 namespace {
 
@@ -91,4 +91,4 @@ void discard_bytes(MPI_Comm comm, std::byte* scratch, std::uint64_t bytes, int s
   }
 }
 
-}  // namespace scalestudy::store::mpi
+}  // namespace scalestudy::store::control

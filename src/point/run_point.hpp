@@ -7,11 +7,13 @@
 #include "core/parameters.hpp"
 
 namespace scalestudy::workloads {
-
 struct WorkloadContext;
+}  // namespace scalestudy::workloads
+
+namespace scalestudy::point {
 
 /// A consumer loop that replaces the workload's own on consumer ranks (the Python consumer's).
-using ConsumerLoop = std::function<void(WorkloadContext&)>;
+using ConsumerLoop = std::function<void(workloads::WorkloadContext&)>;
 
 /// Collective over MPI_COMM_WORLD (MPI must be initialised). Plans the layout (rank 0 prints
 /// the role map), runs database ranks and the workload's client loop, writes the point's HDF5
@@ -21,4 +23,4 @@ using ConsumerLoop = std::function<void(WorkloadContext&)>;
 void run_point(const core::Parameters& params, const std::string& command_line,
                const ConsumerLoop& consumer_loop = {});
 
-}  // namespace scalestudy::workloads
+}  // namespace scalestudy::point

@@ -1,18 +1,13 @@
-// Address messages from database ranks to their clients, and the control loop's options.
-#include "store/mpi/server_address.hpp"
+// Address messages from database ranks to their clients.
+#include "store/control/server_address.hpp"
 
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
-#include "store/mpi/transport.hpp"
+#include "store/control/transport.hpp"
 
-namespace scalestudy::store::mpi {
-namespace {
-/// Until the raw baseline starts, the control loop sees only hello and goodbye.
-constexpr std::chrono::microseconds kControlIdleSleep{500};
-}  // namespace
-
+namespace scalestudy::store::control {
 void publish_to_users(const BackendContext& context, int shard, const std::string& message) {
   std::vector<MPI_Request> requests;
   for (const int user : context.layout.users_of_shard(shard)) {
@@ -71,15 +66,4 @@ std::vector<Published> receive_from_shards(
   return published;
 }
 
-ServerOptions control_server_options(const BackendContext& context, int shard) {
-  ServerOptions options;
-  options.shard = shard;
-  options.expected_clients = context.layout.clients_of_shard(shard);
-  const core::WaitPolicy wait = wait_policy(context.params);
-  options.spin = wait.spin;
-  options.max_sleep = wait.max_sleep;
-  options.control_idle_sleep = kControlIdleSleep;
-  return options;
-}
-
-}  // namespace scalestudy::store::mpi
+}  // namespace scalestudy::store::control

@@ -1,5 +1,5 @@
 // One point from start to results file.
-#include "workloads/run_point.hpp"
+#include "point/run_point.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -10,30 +10,26 @@
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/layout.hpp"
+#include "core/layout_parameters.hpp"
 #include "core/mpi_check.hpp"
 #include "core/mpi_runtime.hpp"
 #include "core/provenance.hpp"
 #include "kernels/runtime.hpp"
-#include "report/statistics.hpp"
+#include "point/broadcast.hpp"
+#include "point/database_records.hpp"
+#include "point/point_parameters.hpp"
+#include "point/rank_placement.hpp"
+#include "point/summary.hpp"
 #include "results/point_writer.hpp"
 #include "store/backend.hpp"
 #ifdef SCALESTUDY_HAVE_TORCH
 #include "inference/plugin.hpp"
 #endif
-#include "workloads/rank_threads.hpp"
+#include "workloads/thread_cpus.hpp"
 #include "workloads/workload.hpp"
 
-namespace scalestudy::workloads {
+namespace scalestudy::point {
 namespace {
-
-/// A string every rank agrees on: rank 0's.
-std::string broadcast_string(std::string text, MPI_Comm comm) {
-  int length = static_cast<int>(text.size());
-  core::check_mpi(MPI_Bcast(&length, 1, MPI_INT, 0, comm), "MPI_Bcast");
-  text.resize(static_cast<std::size_t>(length));
-  core::check_mpi(MPI_Bcast(text.data(), length, MPI_CHAR, 0, comm), "MPI_Bcast");
-  return text;
-}
 
 core::Layout plan(const core::Parameters& params, MPI_Comm world) {
   core::LayoutRequest request = core::layout_request(params);
@@ -42,123 +38,6 @@ core::Layout plan(const core::Parameters& params, MPI_Comm world) {
   const std::string& mode = params.text("node_mode");
   request.virtual_nodes = mode == "virtual" || (mode == "auto" && request.ranks_per_node > 0);
   return core::plan_layout(request);
-}
-
-std::vector<std::pair<std::string, std::uint64_t>> named_counters(const store::ShardCounters& c) {
-  std::vector<std::pair<std::string, std::uint64_t>> out = {
-      {"requests", c.requests},
-      {"errors", c.errors},
-      {"keys", c.keys},
-      {"memory_bytes", c.memory_bytes},
-      {"peak_memory_bytes", c.peak_memory_bytes},
-      {"max_memory_bytes", c.max_memory_bytes},
-      {"bytes_in", c.bytes_in},
-      {"bytes_out", c.bytes_out},
-  };
-  for (std::size_t op = 1; op < store::kOpCount; ++op) {
-    out.emplace_back(std::string("requests_") + store::op_name(static_cast<store::Op>(op)),
-                     c.requests_by_op[op]);
-  }
-  return out;
-}
-
-/// What a database rank did with models: one row per request, one per model or script.
-std::vector<results::RecordTable> model_tables(const std::vector<store::RequestRecord>& requests,
-                                               const std::vector<store::ModelLoad>& loads) {
-  if (requests.empty() && loads.empty()) return {};
-  std::vector<std::string> key;
-  std::vector<std::string> kind;
-  std::vector<std::int64_t> failed;
-  std::vector<double> queue;
-  std::vector<double> compute;
-  std::vector<std::int64_t> batch;
-  for (const auto& r : requests) {
-    key.push_back(r.key);
-    kind.push_back(r.script ? "script" : "model");
-    failed.push_back(r.failed ? 1 : 0);
-    queue.push_back(r.queue_s);
-    compute.push_back(r.compute_s);
-    batch.push_back(r.batch_size);
-  }
-  std::vector<std::string> load_key;
-  std::vector<std::string> load_kind;
-  std::vector<double> load_s;
-  std::vector<double> first_call_s;
-  for (const auto& l : loads) {
-    load_key.push_back(l.key);
-    load_kind.push_back(l.script ? "script" : "model");
-    load_s.push_back(l.load_s);
-    first_call_s.push_back(l.first_call_s);
-  }
-  return {
-      {"model_requests",
-       {{"key", key},
-        {"kind", kind},
-        {"failed", failed},
-        {"queue_s", queue},
-        {"compute_s", compute},
-        {"batch_size", batch}}},
-      {"model_loads",
-       {{"key", load_key},
-        {"kind", load_kind},
-        {"load_s", load_s},
-        {"first_call_s", first_call_s}}},
-  };
-}
-
-/// Rank 0 of `clients` prints, per operation of its own recorder, the statistics of every
-/// client's non-warm-up samples. Collective over `clients`.
-void print_summary(const results::TimingRecorder& recorder, MPI_Comm clients) {
-  int rank = 0;
-  MPI_Comm_rank(clients, &rank);
-  int size = 0;
-  MPI_Comm_size(clients, &size);
-  std::string names;
-  for (const auto& s : recorder.series()) names += s.name + '\n';
-  names = broadcast_string(names, clients);
-  if (rank == 0) {
-    std::printf("%-20s %8s %12s %12s %12s %12s %14s\n", "operation", "samples", "p50 [us]",
-                "mean [us]", "p99 [us]", "max [us]", "p50 bandwidth");
-  }
-  std::size_t start = 0;
-  while (start < names.size()) {
-    const std::size_t end = names.find('\n', start);
-    const std::string name = names.substr(start, end - start);
-    start = end + 1;
-    std::vector<double> mine;
-    std::uint64_t bytes = 0;
-    for (const auto& s : recorder.series()) {
-      if (s.name != name) continue;
-      bytes = s.bytes;
-      for (std::size_t i = 0; i < s.seconds.size(); ++i) {
-        if (!s.warmup[i] && !s.failed[i]) mine.push_back(s.seconds[i]);
-      }
-    }
-    int count = static_cast<int>(mine.size());
-    std::vector<int> counts(static_cast<std::size_t>(size));
-    core::check_mpi(MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, clients),
-                    "MPI_Gather(summary counts)");
-    std::vector<int> offsets(static_cast<std::size_t>(size), 0);
-    int total = 0;
-    for (int r = 0; r < size; ++r) {
-      offsets[static_cast<std::size_t>(r)] = total;
-      total += counts[static_cast<std::size_t>(r)];
-    }
-    std::vector<double> all(rank == 0 ? static_cast<std::size_t>(total) : 0);
-    core::check_mpi(MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(),
-                                offsets.data(), MPI_DOUBLE, 0, clients),
-                    "MPI_Gatherv(summary samples)");
-    if (rank != 0) continue;
-    const report::Summary s = report::summarize(std::move(all));
-    char bandwidth[32] = "";
-    if (bytes > 0 && s.p50 > 0) {
-      std::snprintf(bandwidth, sizeof(bandwidth), "%.3f GB/s",
-                    static_cast<double>(bytes) / s.p50 / 1e9);
-    }
-    std::printf("%-20s %8zu %12.2f %12.2f %12.2f %12.2f %14s\n", name.c_str(), s.n, s.p50 * 1e6,
-                s.mean * 1e6, s.p99 * 1e6, s.max * 1e6, bandwidth);
-  }
-  if (rank == 0) std::fflush(stdout);
 }
 
 /// How long ranks wait for each other to agree that a ConfigError was raised everywhere.
@@ -174,9 +53,10 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
   // Everything that can make the point impossible is checked here, identically on every rank.
   const core::Layout layout = plan(params, world);
   const store::Backend& backend = store::find_backend(params.text("backend"));
-  const auto workload = make_workload(params.text("workload"));
+  const auto workload = workloads::make_workload(params.text("workload"));
   workload->validate(params);
-  if (layout.consumer_count() > 0 && !workload->has_consumers()) {
+  const workloads::WorkloadNeeds needs = workload->needs(params);
+  if (layout.consumer_count() > 0 && !needs.consumers) {
     throw ConfigError("workload " + params.text("workload") +
                       " has no consumer ranks; set consumers: 0");
   }
@@ -191,8 +71,8 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
   // Threads: client_threads on clients, db_threads on database ranks, however the job was
   // launched; the point says whether they oversubscribe a host.
   const bool client = me.role == core::Role::Client;
-  const int threads = static_cast<int>(
-      params.integer(me.role == core::Role::Database ? "db_threads" : "client_threads"));
+  const core::RankThreads rank_threads = core::rank_threads(params);
+  const int threads = me.role == core::Role::Database ? rank_threads.database : rank_threads.client;
   const int omp_threads = apply_omp_threads(threads);
   std::string placement_warning;
   const auto placement = placement_attributes(world, hosts, threads, placement_warning);
@@ -200,29 +80,25 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
     std::printf("%s\n", placement_warning.c_str());
     std::fflush(stdout);
   }
-  ThreadCpus cpus;
+  workloads::ThreadCpus cpus;
   cpus.sample_this_thread();
   // Kokkos starts once per rank that runs kernels with it, and stops after them.
   std::optional<kernels::Runtime> kernel_runtime;
-  if (client && params.text("workload") == "simulation" &&
-      params.text("kernel_backend") == "kokkos") {
-    kernel_runtime.emplace(threads);
-  }
+  if (client && needs.kernel_runtime) kernel_runtime.emplace(threads);
   MPI_Comm store_comm = core::duplicate_checked(world);
   MPI_Comm role_comm = MPI_COMM_NULL;
   core::check_mpi(MPI_Comm_split(world, static_cast<int>(me.role), world_rank, &role_comm),
                   "MPI_Comm_split(roles)");
   MPI_Comm_set_errhandler(role_comm, MPI_ERRORS_RETURN);
 
-  store::BackendContext backend_context{params, layout, store_comm, world_rank};
+  store::BackendContext backend_context{params, layout, store_comm, world_rank,
+                                        rank_threads.client};
 #ifdef SCALESTUDY_HAVE_TORCH
-  if (workload->runs_database_models(params))
-    backend_context.make_model_runtime = [&params] {
-      store::ModelRuntimeSettings settings;
-      settings.intra_op_threads = static_cast<int>(params.integer("intra_op_threads"));
-      settings.inter_op_threads = static_cast<int>(params.integer("inter_op_threads"));
-      return inference::torch_plugin().make_runtime(settings);
+  if (needs.store.models) {
+    backend_context.make_model_runtime = [&needs] {
+      return inference::torch_plugin().make_runtime(needs.model_runtime);
     };
+  }
 #endif
   results::TimingRecorder recorder;
   std::optional<store::ShardCounters> counters;
@@ -233,8 +109,9 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
     counters = database->counters();
     tables = model_tables(database->request_records(), database->model_loads());
   } else {
-    WorkloadContext context{params,    layout,   backend, backend_context, me.index,
-                            role_comm, recorder, &cpus,   &tables,         me.role};
+    workloads::WorkloadContext context{params,   layout,  backend,   backend_context,
+                                       me.index, threads, role_comm, recorder,
+                                       &cpus,    &tables, me.role};
     if (consumer_loop && me.role != core::Role::Consumer) {
       throw WorkloadError("this program runs a consumer loop, but it is rank " +
                           std::to_string(world_rank) + ", a " + core::role_name(me.role) +
@@ -289,7 +166,7 @@ void run_point_on_every_rank(const core::Parameters& params, const std::string& 
   if (me.role != core::Role::Database) record.timings = &recorder;
   if (counters) record.counters = named_counters(*counters);
   record.tables = std::move(tables);
-  const std::string& output = params.text("output");
+  const std::string& output = output_path(params);
   results::write_point_file(world, output, record);
 
   if (me.role == core::Role::Client) print_summary(recorder, role_comm);
@@ -326,4 +203,4 @@ void run_point(const core::Parameters& params, const std::string& command_line,
   MPI_Comm_free(&agreement);
 }
 
-}  // namespace scalestudy::workloads
+}  // namespace scalestudy::point

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace scalestudy::store::mpi {
+namespace scalestudy::store::control {
 
 class RawExchange {
  public:
@@ -27,4 +27,4 @@ class RawExchange {
   char byte_ = 0;
 };
 
-}  // namespace scalestudy::store::mpi
+}  // namespace scalestudy::store::control

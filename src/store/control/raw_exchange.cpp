@@ -1,5 +1,5 @@
 // Raw MPI exchange with a database rank.
-#include "store/mpi/raw_exchange.hpp"
+#include "store/control/raw_exchange.hpp"
 
 #include <climits>
 #include <string>
@@ -7,10 +7,10 @@
 
 #include "core/error.hpp"
 #include "core/mpi_check.hpp"
-#include "store/mpi/transport.hpp"
+#include "store/control/transport.hpp"
 #include "store/protocol.hpp"
 
-namespace scalestudy::store::mpi {
+namespace scalestudy::store::control {
 
 RawExchange::RawExchange(MPI_Comm comm, int peer, std::uint64_t bytes)
     : comm_(comm), peer_(peer), count_(static_cast<int>(bytes)) {
@@ -53,4 +53,4 @@ void RawExchange::get_like(void* out) {
                  "MPI_Recv(raw reply)");
 }
 
-}  // namespace scalestudy::store::mpi
+}  // namespace scalestudy::store::control

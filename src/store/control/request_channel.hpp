@@ -14,7 +14,7 @@
 #include "store/protocol.hpp"
 #include "store/store.hpp"
 
-namespace scalestudy::store::mpi {
+namespace scalestudy::store::control {
 
 /// A database rank a client may talk to.
 struct ShardAddress {
@@ -98,4 +98,4 @@ class RequestChannel {
   MPI_Status reply_status_{};
 };
 
-}  // namespace scalestudy::store::mpi
+}  // namespace scalestudy::store::control

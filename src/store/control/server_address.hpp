@@ -1,5 +1,5 @@
 // How a database rank whose data lives elsewhere (a redis-server, a shared directory) tells its
-// clients where to find it, and the control loop such a rank runs beside it.
+// clients where to find it.
 #pragma once
 
 #include <mpi.h>
@@ -10,10 +10,9 @@
 #include <vector>
 
 #include "store/backend.hpp"
-#include "store/mpi/mpi_server.hpp"
-#include "store/mpi/request_channel.hpp"
+#include "store/control/request_channel.hpp"
 
-namespace scalestudy::store::mpi {
+namespace scalestudy::store::control {
 
 /// Sends `message` to every client and consumer that uses `shard` (tags::kServerAddress).
 /// Throws MpiError.
@@ -36,9 +35,4 @@ std::vector<Published> receive_from_shards(
     const BackendContext& context, std::string_view backend,
     const std::function<std::string(const Published&)>& check = {});
 
-/// Options of the MPI loop of a database rank that only carries hello, goodbye and the raw
-/// baseline: it sleeps when idle rather than spin on a core its server (or the clients'
-/// file-system I/O) needs.
-ServerOptions control_server_options(const BackendContext& context, int shard);
-
-}  // namespace scalestudy::store::mpi
+}  // namespace scalestudy::store::control

@@ -1,7 +1,8 @@
-// A micro-measurement of the model runtime, run by hand (not a test): TorchRuntime versus
+// A micro-measurement of the model runtime, run by hand and reported, never asserted (the
+// assertions on the runtime are tests/unit/test_inference_runtime.cpp's): TorchRuntime versus
 // LocalModel on ResNet-18, and dynamic batching versus none with closed-loop batch-1 clients.
 //
-//   scalestudy_inference_measure [--models DIR] [--repeats N] [--seconds S] [--delay-us D]
+//   bench/measure_inference [--models DIR] [--repeats N] [--seconds S] [--delay-us D]
 //                                [--intra N] [--clients N] [--iterations N] [--block N] [--poll-us
 //                                N]
 //                                [--only resnet|batching]

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace scalestudy::store::mpi {
+namespace scalestudy::store::control {
 
 namespace tags {
 inline constexpr int kRequest = 1;   ///< client -> database: request frames
@@ -55,4 +55,4 @@ void post_recv_bytes(MPI_Comm comm, std::byte* data, std::uint64_t bytes, int so
 void discard_bytes(MPI_Comm comm, std::byte* scratch, std::uint64_t bytes, int source, int tag,
                    std::uint64_t chunk);
 
-}  // namespace scalestudy::store::mpi
+}  // namespace scalestudy::store::control

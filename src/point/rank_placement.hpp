@@ -1,50 +1,20 @@
-// A rank's threads: how many it runs, the CPUs each one runs on, and whether the point's threads
-// oversubscribe a host.
+// A rank's threads and placement: how many OpenMP threads it runs, and whether the point's
+// threads oversubscribe a host.
 #pragma once
 
 #include <mpi.h>
 
-#include <cstdint>
-#include <set>
 #include <string>
 #include <vector>
 
-#include "results/point_writer.hpp"
+#include "results/point_record.hpp"
 
-namespace scalestudy::workloads {
+namespace scalestudy::point {
 
 /// Sets the threads of this rank's later OpenMP parallel regions (omp_set_num_threads, which
 /// overrides OMP_NUM_THREADS) and returns omp_get_max_threads(). Throws WorkloadError for
 /// threads < 1.
 int apply_omp_threads(int threads);
-
-/// The CPUs a rank's threads were seen on. Sampling is cheap (one sched_getcpu per thread) but
-/// not free: call it every few steps, not every operation. Not thread-safe: call it from the
-/// rank's main thread.
-class ThreadCpus {
- public:
-  /// Records the CPU the calling thread runs on now.
-  void sample_this_thread();
-
-  /// Runs one OpenMP parallel region of `threads` threads (the team the OpenMP kernels use, so
-  /// the same pool with the same binding) and records each thread's CPU.
-  void sample_team(int threads);
-
-  /// Every CPU seen, e.g. "0-1" ("" before any sample).
-  std::string used() const;
-
-  /// Whether sample_team ran at least once.
-  bool sampled_team() const { return !team_.empty(); }
-
-  /// The per-thread record (/tables/thread_cpus): one row per OpenMP thread, with `thread`
-  /// (its number in the team), `cpus` (every CPU it was seen on) and `samples`.
-  results::RecordTable table() const;
-
- private:
-  std::set<int> all_;
-  std::vector<std::set<int>> team_;
-  std::vector<std::int64_t> samples_;
-};
 
 /// Collective over `comm` (every rank of the job): the root attributes that record threads and
 /// placement: oversubscribed (bool: some host runs more threads than it has CPUs),
@@ -58,4 +28,4 @@ std::vector<results::Attribute> placement_attributes(MPI_Comm comm,
                                                      const std::vector<std::string>& host_of_rank,
                                                      int my_threads, std::string& warning);
 
-}  // namespace scalestudy::workloads
+}  // namespace scalestudy::point
