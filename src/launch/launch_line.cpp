@@ -102,8 +102,14 @@ Launch build_launch(const study::Study& study, const study::StudyPoint& point,
   const bool real_nodes = study.launcher.real_nodes();
   const int cpus =
       real_nodes && host.allocation.cpus_per_node > 0 ? host.allocation.cpus_per_node : host.cores;
-  detail::PointLaunch plan{study, point, files, host,
-                           plan_placement(study, point, cpus, core::hostname(), files.rankfile)};
+  detail::PointLaunch plan{study,
+                           point,
+                           files,
+                           host,
+                           plan_placement(study, point, cpus, core::hostname(), files.rankfile),
+                           {},
+                           0,
+                           {}};
   if (real_nodes) {
     if (const std::string why = does_not_fit(study, point, host.allocation); !why.empty()) {
       throw ConfigError("it " + why + "; allocate more nodes or exclude the larger points");

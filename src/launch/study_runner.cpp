@@ -226,13 +226,26 @@ LeftOut check_points(const study::Study& study, const LaunchHost& host, const Po
     }
   }
   if (!any_runs) {
-    const auto first = std::find_if(study.points.begin(), study.points.end(),
-                                    [&](const auto& p) { return filter.selects(p); });
+    int smallest = 0;
+    const study::StudyPoint* first = nullptr;
+    for (const auto& point : study.points) {
+      if (!filter.selects(point)) continue;
+      if (first == nullptr) first = &point;
+      const int nodes = nodes_needed(study, point);
+      smallest = smallest == 0 ? nodes : std::min(smallest, nodes);
+    }
+    if (first == nullptr) {
+      throw ConfigError(study.path + ": --only selects no point of the study; nothing would run");
+    }
+    if (smallest > host.allocation.nodes() &&
+        host.allocation.kind != Allocation::Kind::ThisMachine) {
+      throw ConfigError(
+          study.path + ": " + host.allocation.describe() +
+          " is smaller than every point selected (the smallest needs " + std::to_string(smallest) +
+          " nodes): nothing would run; allocate at least " + std::to_string(smallest) + " nodes");
+    }
     throw ConfigError(study.path + ": no point selected can run on " + host.allocation.describe() +
-                      ": " +
-                      (first == study.points.end() ? std::string("none is selected")
-                                                   : "the first " + left_out.at(first->id)) +
-                      "; nothing would run");
+                      ": the first " + left_out.at(first->id) + "; nothing would run");
   }
   return left_out;
 }

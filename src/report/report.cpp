@@ -419,19 +419,19 @@ std::string format_report(const Report& report, const std::string& format, bool 
     out << "\n"
         << (markdown ? "### " : "")
         << "repetitions (each figure's mean over them, +- half its 95% t-interval)\n\n";
-    const auto plus_minus = [](const Interval& i, double scale, const char* format) {
-      std::string text = number(i.estimate * scale, format);
-      if (i.has_bounds()) text += " +- " + number(i.half_width() * scale, format);
+    const auto plus_minus = [](const Interval& i, double scale, const char* printf_format) {
+      std::string text = number(i.estimate * scale, printf_format);
+      if (i.has_bounds()) text += " +- " + number(i.half_width() * scale, printf_format);
       return text;
     };
     std::vector<std::vector<std::string>> repeated;
-    std::string previous;
+    std::string previous_point;
     for (const auto& r : report.repetitions) {
       repeated.push_back(
-          {r.point == previous ? "" : r.point, r.operation, std::to_string(r.repetitions),
+          {r.point == previous_point ? "" : r.point, r.operation, std::to_string(r.repetitions),
            plus_minus(r.p50, 1e6, "%.2f"), plus_minus(r.mean, 1e6, "%.2f"),
            std::isfinite(r.ops_per_s.estimate) ? plus_minus(r.ops_per_s, 1, "%.0f") : ""});
-      previous = r.point;
+      previous_point = r.point;
     }
     out << render_labelled_table({"point", "operation", "reps", "p50 [us]", "mean [us]", "ops/s"},
                                  repeated, markdown, wide, 2);

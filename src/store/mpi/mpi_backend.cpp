@@ -60,6 +60,7 @@ Backend backend() {
       .name = "mpi",
       .summary = "scalestudy's own MPI tensor store",
       .serves = {.tensors = true, .datasets = true, .models = true, .mpi_data = true},
+      .limits = "",
       .parameters = &parameters,
       .connect = &connect,
       .start = &start,
