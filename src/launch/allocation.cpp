@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/layout.hpp"
 #include "launch/launch_line.hpp"
 
 namespace scalestudy::launch {
@@ -140,12 +141,20 @@ Allocation find_allocation(const study::LauncherSpec& launcher, int planned_node
   return allocation;
 }
 
+std::vector<int> ranks_on_nodes(const study::Study& study, const study::StudyPoint& point) {
+  if (!study.launcher.real_nodes()) return {point.world_size};
+  const core::LayoutRequest r = core::layout_request(point.params);
+  const bool colocated = r.deployment == core::Deployment::Colocated;
+  std::vector<int> ranks(static_cast<std::size_t>(r.client_nodes),
+                         r.ranks_per_node + (colocated ? r.db_ranks_per_node : 0));
+  if (!colocated)
+    ranks.insert(ranks.end(), static_cast<std::size_t>(r.db_nodes), r.db_ranks_per_node);
+  if (r.consumers > 0) ranks.push_back(r.consumers);
+  return ranks;
+}
+
 int nodes_needed(const study::Study& study, const study::StudyPoint& point) {
-  if (!study.launcher.real_nodes()) return 1;
-  const auto& p = point.params;
-  const auto clients = static_cast<int>(p.integer("client_nodes"));
-  if (p.text("deployment") == "colocated") return clients;
-  return clients + static_cast<int>(p.integer("db_nodes")) + (p.integer("consumers") > 0 ? 1 : 0);
+  return static_cast<int>(ranks_on_nodes(study, point).size());
 }
 
 std::string does_not_fit(const study::Study& study, const study::StudyPoint& point,

@@ -40,8 +40,13 @@ Allocation find_allocation(const study::LauncherSpec& launcher, int planned_node
 /// once, as PBS_NODEFILE lists a host once per core). Throws ConfigError.
 std::vector<std::string> read_hosts(const std::string& hostfile);
 
-/// Nodes a point occupies: with real nodes, its client nodes plus (standard) its database nodes
-/// and a consumer node; with virtual nodes, the one machine they share.
+/// Ranks on each node a point occupies, in node order: with real nodes, its client nodes (with
+/// their database ranks when colocated), then (standard) its database nodes, then the consumer
+/// node; with virtual nodes, the one machine that holds them all. scalestudy-rank finds the
+/// same split.
+std::vector<int> ranks_on_nodes(const study::Study& study, const study::StudyPoint& point);
+
+/// Nodes a point occupies (ranks_on_nodes(...).size()).
 int nodes_needed(const study::Study& study, const study::StudyPoint& point);
 
 /// Why `point` cannot run in `allocation` ("" when it fits), e.g. "needs 3 nodes, the

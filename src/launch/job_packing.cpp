@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "core/layout_parameters.hpp"
 #include "core/parameters.hpp"
 #include "launch/allocation.hpp"
 
@@ -16,17 +17,14 @@ namespace {
 
 /// Ranks on the busiest node of `point`.
 int busiest_node_ranks(const study::Study& study, const study::StudyPoint& point) {
-  const auto& p = point.params;
-  if (!study.launcher.real_nodes()) return point.world_size;  // one machine holds them all
-  const auto clients = p.integer("ranks_per_node");
-  const auto db = p.integer("db_ranks_per_node");
-  const auto client_node = clients + (p.text("deployment") == "colocated" ? db : 0);
-  return static_cast<int>(std::max({client_node, db, p.integer("consumers")}));
+  const auto ranks = ranks_on_nodes(study, point);
+  return *std::max_element(ranks.begin(), ranks.end());
 }
 
-int rank_threads(const study::StudyPoint& point) {
-  return static_cast<int>(
-      std::max(point.params.integer("client_threads"), point.params.integer("db_threads")));
+/// Threads of the busiest rank of `point`.
+int busiest_rank_threads(const study::StudyPoint& point) {
+  const core::RankThreads threads = core::rank_threads(point.params);
+  return std::max(threads.client, threads.database);
 }
 
 /// The node count each size's points run in: their own, or the smallest larger one they may
@@ -99,7 +97,7 @@ Packing pack_points(const study::Study& study, const std::vector<const study::St
       job.points.push_back(point);
       job.wall_time_s += timeout;
       job.tasks_per_node = std::max(job.tasks_per_node, busiest_node_ranks(study, *point));
-      job.cpus_per_task = std::max(job.cpus_per_task, rank_threads(*point));
+      job.cpus_per_task = std::max(job.cpus_per_task, busiest_rank_threads(*point));
     }
     if (!job.points.empty()) packing.jobs.push_back(std::move(job));
   }

@@ -7,35 +7,12 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/layout.hpp"
 #include "core/mpi_runtime.hpp"
 #include "launch/impl/launcher_argv.hpp"
+#include "workloads/aggregation_parameters.hpp"
 
 namespace scalestudy::launch {
-namespace {
-
-/// Ranks on each node, in node order: client nodes (with their database ranks when colocated),
-/// then database nodes, then the consumer node.
-std::vector<int> ranks_on_nodes(const study::Study& study, const study::StudyPoint& point) {
-  const auto& p = point.params;
-  const int needed = nodes_needed(study, point);
-  const auto clients = static_cast<int>(p.integer("ranks_per_node"));
-  const auto db_ranks = static_cast<int>(p.integer("db_ranks_per_node"));
-  const bool colocated = p.text("deployment") == "colocated";
-  const auto client_nodes = p.integer("client_nodes");
-  std::vector<int> ranks;
-  for (int n = 0; n < needed; ++n) {
-    auto on_node = static_cast<int>(p.integer("consumers"));  // the consumer node, last
-    if (n < client_nodes) {
-      on_node = clients + (colocated ? db_ranks : 0);
-    } else if (colocated || n < client_nodes + p.integer("db_nodes")) {
-      on_node = db_ranks;
-    }
-    ranks.push_back(on_node);
-  }
-  return ranks;
-}
-
-}  // namespace
 
 PointFiles point_files(const study::Study& study, const study::StudyPoint& point) {
   PointFiles files;
@@ -116,8 +93,8 @@ Launch build_launch(const study::Study& study, const study::StudyPoint& point,
     }
     plan.ranks_on_node = ranks_on_nodes(study, point);
   }
-  const auto consumers = p.integer("consumers");
-  if (consumers > 0 && p.text("consumer_language") == "python") {
+  const auto consumers = core::layout_request(p).consumers;
+  if (consumers > 0 && workloads::AggregationParameters::of(p).python_consumer) {
     if (!std::filesystem::exists(host.python_path + "/scalestudy/consumer.py")) {
       throw ConfigError(
           "consumer_language: python needs the scalestudy Python package beside "

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/layout.hpp"
+#include "core/layout_parameters.hpp"
 
 namespace scalestudy::launch {
 namespace {
@@ -26,14 +27,13 @@ std::string rankfile(const study::StudyPoint& point, const std::string& host_nam
   request.world_size = point.world_size;
   request.virtual_nodes = true;
   const core::Layout layout = core::plan_layout(request);
-  const auto client_threads = p.integer("client_threads");
-  const auto db_threads = p.integer("db_threads");
+  const core::RankThreads threads = core::rank_threads(p);
   std::ostringstream out;
   std::int64_t next = 0;
   for (int r = 0; r < layout.world_size(); ++r) {
     // Every role but the database's runs client_threads (consumers: their fetch threads).
     const bool database = layout.ranks[static_cast<std::size_t>(r)].role == core::Role::Database;
-    const std::int64_t cpus = database ? db_threads : client_threads;
+    const std::int64_t cpus = database ? threads.database : threads.client;
     out << "rank " << r << '=' << host_name << " slot=" << next;
     if (cpus > 1) out << '-' << next + cpus - 1;
     out << '\n';
@@ -45,23 +45,22 @@ std::string rankfile(const study::StudyPoint& point, const std::string& host_nam
 }  // namespace
 
 int threads_per_node(const study::StudyPoint& point, bool virtual_nodes) {
-  const auto& p = point.params;
-  const auto client_threads = p.integer("client_threads");
-  const auto db_threads = p.integer("db_threads");
-  const auto per_node = p.integer("ranks_per_node");
-  const auto client_nodes = p.integer("client_nodes");
-  const auto db_per_node = p.integer("db_ranks_per_node");
-  const bool colocated = p.text("deployment") == "colocated";
-  const auto clients = client_nodes * per_node;
-  const auto db_ranks =
-      colocated ? client_nodes * db_per_node : p.integer("db_nodes") * db_per_node;
+  const core::LayoutRequest r = core::layout_request(point.params);
+  const core::RankThreads threads = core::rank_threads(point.params);
+  const std::int64_t client_threads = threads.client;
+  const std::int64_t db_threads = threads.database;
+  const bool colocated = r.deployment == core::Deployment::Colocated;
+  const std::int64_t clients = std::int64_t{r.client_nodes} * r.ranks_per_node;
+  const std::int64_t db_ranks =
+      std::int64_t{colocated ? r.client_nodes : r.db_nodes} * r.db_ranks_per_node;
   // Ranks of other roles (aggregation consumers) run client_threads, on a node of their own.
   const auto others = std::max<std::int64_t>(0, point.world_size - clients - db_ranks);
   if (virtual_nodes) {
     return static_cast<int>((clients + others) * client_threads + db_ranks * db_threads);
   }
-  const auto client_node = per_node * client_threads + (colocated ? db_per_node * db_threads : 0);
-  const auto db_node = colocated ? 0 : db_per_node * db_threads;
+  const auto client_node =
+      r.ranks_per_node * client_threads + (colocated ? r.db_ranks_per_node * db_threads : 0);
+  const auto db_node = colocated ? 0 : r.db_ranks_per_node * db_threads;
   return static_cast<int>(std::max({client_node, db_node, others * client_threads}));
 }
 
@@ -70,9 +69,10 @@ Placement plan_placement(const study::Study& study, const study::StudyPoint& poi
                          const std::string& rankfile_path) {
   const auto& p = point.params;
   const auto& launcher = study.launcher;
-  const bool virtual_nodes = launcher.hostfile.empty();
-  const auto client_threads = p.integer("client_threads");
-  const auto db_threads = p.integer("db_threads");
+  const bool virtual_nodes = !launcher.real_nodes();
+  const core::RankThreads threads = core::rank_threads(p);
+  const std::int64_t client_threads = threads.client;
+  const std::int64_t db_threads = threads.database;
 
   Placement placement;
   placement.threads_per_node = threads_per_node(point, virtual_nodes);
